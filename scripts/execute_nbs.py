@@ -1,0 +1,18 @@
+"""Execute lesson notebooks top to bottom and save their outputs in place.
+Usage: python scripts/execute_nbs.py [NOTEBOOK ...]   (default: every nbs/[0-9]*.ipynb and nbs/index.ipynb)"""
+import sys, time
+from pathlib import Path
+import nbformat
+from nbclient import NotebookClient
+
+def execute(path:Path, timeout:int=1800):
+    nb = nbformat.read(path, as_version=4)
+    t0 = time.time()
+    NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}}).execute()
+    nbformat.write(nb, path)
+    print(f"{path.name}: executed in {time.time()-t0:.0f}s", flush=True)
+
+if __name__ == '__main__':
+    nbs = Path(__file__).resolve().parent.parent/'nbs'
+    paths = [Path(p).resolve() for p in sys.argv[1:]] or sorted(nbs.glob('[0-9]*.ipynb')) + [nbs/'index.ipynb']
+    for p in paths: execute(p)
