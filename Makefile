@@ -1,0 +1,42 @@
+# The two commands of the README:  `make lessons` (run every lesson, build the site)  and  `make test`.
+# Each does its own set-up: a venv in .venv with the project installed editable, the data, and Chromium.
+SHELL := /bin/bash
+VENV  := .venv
+BIN   := $(VENV)/bin
+PY    := $(BIN)/python
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: setup data browser lessons docs test sync pytest nbtest clean
+
+setup: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+data: setup
+	$(PY) -m course_lib.datasets
+
+browser:
+	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+lessons: setup data
+	$(PY) scripts/execute_nbs.py
+	$(MAKE) docs
+
+docs: setup
+	bash scripts/build_docs.sh
+
+sync: setup
+	bash scripts/check_sync.sh
+
+nbtest: setup data
+	$(BIN)/nbdev-test --n-workers 2 --timing
+
+pytest: setup data browser
+	$(BIN)/pytest -q tests
+
+test: sync nbtest pytest
+
+clean:
+	rm -rf _docs _proc .pytest_cache
