@@ -42,6 +42,7 @@ def fastai_learner(train_dl, valid_dl, epochs, lr):
     from fastai.learner import Learner as FLearner
     from fastai.optimizer import OptimWrapper
     from fastai.metrics import accuracy as facc
+    import fastai.callback.progress  # noqa: F401  (adds Learner.no_bar; its bar is then switched off)
     set_seed(0)
     learn = FLearner(DataLoaders(train_dl, valid_dl), simple_cnn(), loss_func=F.cross_entropy, metrics=facc,
                      opt_func=partial(OptimWrapper, opt=partial(torch.optim.SGD, momentum=0.9)))

@@ -19,7 +19,8 @@ from .data import *
 __all__ = ['cb_types', 'CancelTrainException', 'CancelEpochException', 'CancelBatchException', 'camel2snake', 'Callback',
            'param_getter', 'Learner', 'TrainEvalCallback', 'accuracy', 'AvgStats', 'AvgStatsCallback', 'opt_hypers',
            'Recorder', 'ProgressCallback', 'DeviceCallback', 'BatchTransformXCallback', 'DebugCallback',
-           'CheckpointError', 'save_checkpoint', 'check_state_dict', 'load_checkpoint', 'LR_Find', 'simple_cnn']
+           'TerminateOnNaNCallback', 'CheckpointError', 'save_checkpoint', 'check_state_dict', 'load_checkpoint',
+           'LR_Find', 'simple_cnn']
 
 # %% ../nbs/03_learner.ipynb #c005
 class CancelTrainException(Exception):
@@ -252,6 +253,14 @@ class DebugCallback(Callback):
         return False
 
 # %% ../nbs/03_learner.ipynb #c043
+class TerminateOnNaNCallback(Callback):
+    "Stop training with a clear error at the first NaN or infinite training loss."
+    def after_loss(self):
+        if self.in_train and not torch.isfinite(self.loss).all():
+            raise FloatingPointError(f"training loss is {self.loss.item()} at epoch {self.epoch}, batch {self.iter}: "
+                                     "lower the learning rate, check the inputs for NaN, or clip gradients")
+
+# %% ../nbs/03_learner.ipynb #c049
 class CheckpointError(RuntimeError): "A checkpoint file that can't be read, or that doesn't fit the model."
 
 def save_checkpoint(path:str|Path, model:nn.Module, opt=None, **extra):
@@ -293,7 +302,7 @@ def load_checkpoint(path:str|Path, model:nn.Module, opt=None, device=None) -> di
     if opt is not None and 'opt' in state: opt.load_state_dict(state['opt'])
     return state
 
-# %% ../nbs/03_learner.ipynb #c047
+# %% ../nbs/03_learner.ipynb #c053
 @patch
 def save(self:Learner, path, with_opt:bool=True):
     "Save the model (and optimizer) to `path` atomically."
@@ -305,7 +314,7 @@ def load(self:Learner, path, with_opt:bool=True):
     load_checkpoint(path, self.model, self.opt if with_opt else None, device=next(self.model.parameters()).device)
     return self
 
-# %% ../nbs/03_learner.ipynb #c050
+# %% ../nbs/03_learner.ipynb #c056
 class LR_Find(Callback):
     "Grow the lr exponentially each step; stop after `max_iter` steps or when the loss exceeds 10× its best."
     _order = 1
@@ -340,7 +349,7 @@ def lr_find(self:Learner, max_iter:int=100, min_lr:float=1e-6, max_lr:float=10, 
         rec.plot(); plt.axvline(suggestion, color='r', ls='--', label=f'suggested lr {suggestion:.2g}'); plt.legend(); plt.show()
     return suggestion
 
-# %% ../nbs/03_learner.ipynb #c055
+# %% ../nbs/03_learner.ipynb #c061
 def simple_cnn(c_in:int=1, # input channels
                c_out:int=10, # classes
                nfs=(16, 32, 64, 64), # channels of each stride-2 block
