@@ -5,7 +5,7 @@
 # %% ../nbs/05_schedule.ipynb #c002
 from __future__ import annotations
 import math
-from functools import partial
+from functools import partial, wraps
 import torch
 import matplotlib.pyplot as plt
 from .core import *
@@ -18,8 +18,8 @@ __all__ = ['annealer', 'sched_lin', 'sched_cos', 'sched_no', 'sched_exp', 'combi
 # %% ../nbs/05_schedule.ipynb #c005
 def annealer(f):
     "Decorator: `f(start, end, pos)` becomes `f(start, end)` → a function of `pos`."
+    @wraps(f)
     def _inner(start, end): return partial(f, start, end)
-    _inner.__doc__ = f.__doc__
     return _inner
 
 @annealer

@@ -25,4 +25,22 @@ for nb in Path(proc_nbs()).glob('*.ipynb'):
 smalldocs render --quiet _proc
 rm -rf _docs
 mv _proc/_docs _docs
+
+# Serve KaTeX (the maths renderer) from the site itself, so formulas render offline too. It comes from the npm
+# registry, cached under $COURSE_LIB_DATA; without npm the pages keep the CDN links.
+katex_ver=0.16.11
+cache="${COURSE_LIB_DATA:-$HOME/.cache/course_lib}/katex-$katex_ver"
+if [ ! -f "$cache/katex.min.js" ] && command -v npm >/dev/null; then
+    tmp=$(mktemp -d)
+    if (cd "$tmp" && npm pack --silent "katex@$katex_ver" >/dev/null 2>&1 && tar xzf "katex-$katex_ver.tgz"); then
+        mkdir -p "$cache" && cp -r "$tmp/package/dist/." "$cache/"
+    fi
+    rm -rf "$tmp"
+fi
+if [ -f "$cache/katex.min.js" ]; then
+    mkdir -p _docs/site_libs/katex
+    cp -r "$cache"/katex.min.js "$cache"/katex.min.css "$cache"/fonts _docs/site_libs/katex/
+    mkdir -p _docs/site_libs/katex/contrib && cp "$cache"/contrib/auto-render.min.js _docs/site_libs/katex/contrib/
+    sed -i "s#https://cdn.jsdelivr.net/npm/katex@$katex_ver/dist#site_libs/katex#g" _docs/*.html
+fi
 echo "site built in _docs/: open _docs/index.html, or run  python -m http.server -d _docs 8000"
