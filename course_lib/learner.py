@@ -237,7 +237,7 @@ class BatchTransformXCallback(Callback):
         if self.train_only and not self.in_train: return
         self.run.xb = self.tfm(self.xb)
 
-# %% ../nbs/03_learner.ipynb #c039
+# %% ../nbs/03_learner.ipynb #c040
 cb_types = SimpleNamespace(**{o: o for o in sorted(Learner.ALL_CBS)})
 
 class DebugCallback(Callback):
@@ -252,7 +252,7 @@ class DebugCallback(Callback):
             else: breakpoint()
         return False
 
-# %% ../nbs/03_learner.ipynb #c043
+# %% ../nbs/03_learner.ipynb #c044
 class TerminateOnNaNCallback(Callback):
     "Stop training with a clear error at the first NaN or infinite training loss."
     def after_loss(self):
@@ -260,7 +260,7 @@ class TerminateOnNaNCallback(Callback):
             raise FloatingPointError(f"training loss is {self.loss.item()} at epoch {self.epoch}, batch {self.iter}: "
                                      "lower the learning rate, check the inputs for NaN, or clip gradients")
 
-# %% ../nbs/03_learner.ipynb #c049
+# %% ../nbs/03_learner.ipynb #c050
 class CheckpointError(RuntimeError): "A checkpoint file that can't be read, or that doesn't fit the model."
 
 def save_checkpoint(path:str|Path, model:nn.Module, opt=None, **extra):
@@ -302,7 +302,7 @@ def load_checkpoint(path:str|Path, model:nn.Module, opt=None, device=None) -> di
     if opt is not None and 'opt' in state: opt.load_state_dict(state['opt'])
     return state
 
-# %% ../nbs/03_learner.ipynb #c053
+# %% ../nbs/03_learner.ipynb #c054
 @patch
 def save(self:Learner, path, with_opt:bool=True):
     "Save the model (and optimizer) to `path` atomically."
@@ -314,7 +314,7 @@ def load(self:Learner, path, with_opt:bool=True):
     load_checkpoint(path, self.model, self.opt if with_opt else None, device=next(self.model.parameters()).device)
     return self
 
-# %% ../nbs/03_learner.ipynb #c056
+# %% ../nbs/03_learner.ipynb #c057
 class LR_Find(Callback):
     "Grow the lr exponentially each step; stop after `max_iter` steps or when the loss exceeds 10× its best."
     _order = 1
@@ -332,7 +332,7 @@ class LR_Find(Callback):
 
 @patch
 def lr_find(self:Learner, max_iter:int=100, min_lr:float=1e-6, max_lr:float=10, plot:bool=True) -> float:
-    "Run the LR range test without changing the model; return a suggested lr (steepest descent of the smoothed loss)."
+    "Run the LR range test without changing the model; suggest a tenth of the lr where the smoothed loss is lowest."
     states = copy.deepcopy(self.model.state_dict()), (copy.deepcopy(self.opt.state_dict()) if self.opt else None)
     rec = Recorder()
     try: self.fit(max(1, math.ceil(max_iter/len(self.data.train_dl))), cbs=[LR_Find(max_iter, min_lr, max_lr), rec])
@@ -341,15 +341,14 @@ def lr_find(self:Learner, max_iter:int=100, min_lr:float=1e-6, max_lr:float=10, 
         if states[1] is not None: self.opt.load_state_dict(states[1])
         else: self.opt = None
     lrs, losses = torch.tensor(rec.lrs[-1]), torch.stack(rec.losses).float().cpu()
-    smooth = torch.tensor([losses[max(0, i-4):i+1].mean() for i in range(len(losses))])
-    cut = int(torch.argmin(smooth))                            # the steepest slope before the minimum
-    slope = (smooth[1:cut+1] - smooth[:cut]) / (lrs[1:cut+1].log() - lrs[:cut].log()) if cut > 1 else torch.zeros(1)
-    suggestion = float(lrs[int(torch.argmin(slope))]) if cut > 1 else float(lrs[0])
+    avg, smooth = 0., []
+    for i, l in enumerate(losses, 1): avg = 0.9*avg + 0.1*l; smooth.append(avg/(1 - 0.9**i))   # debiased EWMA
+    suggestion = float(lrs[int(torch.argmin(torch.stack(smooth)))]) / 10   # a tenth of the lr at the minimum
     if plot:
         rec.plot(); plt.axvline(suggestion, color='r', ls='--', label=f'suggested lr {suggestion:.2g}'); plt.legend(); plt.show()
     return suggestion
 
-# %% ../nbs/03_learner.ipynb #c061
+# %% ../nbs/03_learner.ipynb #c064
 def simple_cnn(c_in:int=1, # input channels
                c_out:int=10, # classes
                nfs=(16, 32, 64, 64), # channels of each stride-2 block
