@@ -31,7 +31,8 @@ sync: setup
 	bash scripts/check_sync.sh
 
 nbtest: setup data
-	$(BIN)/nbdev-test --n-workers 2 --timing
+	# two notebooks at a time on 2 cores: one torch thread each, or their threads fight over the cores
+	OMP_NUM_THREADS=1 $(BIN)/nbdev-test --n-workers 2 --timing
 
 pytest: setup data browser
 	$(BIN)/pytest -q tests

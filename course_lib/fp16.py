@@ -193,7 +193,7 @@ class AutocastMixedPrecision(Callback):
 
     def begin_fit(self):
         p = next(self.model.parameters(), None)
-        if p is None and self.device_type is None: raise ValueError(f"{type(self.model).__name__} has no parameters: pass device_type=")
+        if p is None and self.device_type is None: raise ValueError(f"{type(self.model).__name__} has no parameters to find the device from: pass device_type='cuda' or 'cpu'")
         self.dev = self.device_type or p.device.type
         self.dt = self.dtype or (torch.float16 if self.dev == 'cuda' else torch.bfloat16)
         self.scaler = torch.amp.GradScaler(self.dev, **self.scaler_kwargs) if self.dt == torch.float16 else None
