@@ -1,14 +1,17 @@
 """Execute lesson notebooks top to bottom and save their outputs in place.
 Usage: python scripts/execute_nbs.py [NOTEBOOK ...]   (default: every nbs/[0-9]*.ipynb and nbs/index.ipynb)"""
-import sys, time
+import sys, time, tempfile
 from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-def execute(path:Path, timeout:int=1800):
+def execute(path:Path, timeout:int=7200):
     nb = nbformat.read(path, as_version=4)
     t0 = time.time()
-    NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}}).execute()
+    try: NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}}).execute()
+    except Exception:                                    # keep what ran, with the failing cell's traceback, outside nbs/
+        failed = Path(tempfile.gettempdir())/f'{path.stem}.failed.ipynb'
+        nbformat.write(nb, failed); print(f"{path.name} failed; what ran is in {failed}", flush=True); raise
     nbformat.write(nb, path)
     print(f"{path.name}: executed in {time.time()-t0:.0f}s", flush=True)
 
