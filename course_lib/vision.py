@@ -152,7 +152,7 @@ class Recipe:
 # %% ../nbs/13_train_imagenette.ipynb #c039
 shifts_and_flips = BatchAugment(partial(pad_crop_batch, pad=2, padding_mode='zeros'), flip_batch)
 recipes = {
-    'fashion': Recipe(fashion_data, xresnet18_28, epochs=5, bs=256, lr=2e-2, pct_start=0.3, opt_func=adam_opt,
+    'fashion': Recipe(fashion_data, xresnet18_28, epochs=5, bs=128, lr=1e-2, pct_start=0.3, opt_func=adam_opt,
                       loss_func=LabelSmoothingCrossEntropy(0.1), norm=fashion_stats, aug=flip_batch),
     'fashion_20': Recipe(fashion_data, xresnet18_28, epochs=20, bs=256, lr=2e-2, pct_start=0.3, opt_func=adam_opt,
                          loss_func=LabelSmoothingCrossEntropy(0.1), norm=fashion_stats, aug=shifts_and_flips, mixup=0.2),
