@@ -54,7 +54,7 @@ def parse_args(argv:list[str]|None=None, # the arguments; default `sys.argv[1:]`
 
 # %% ../nbs/31_train.ipynb #c011
 def get_recipe(args:argparse.Namespace) -> Recipe:
-    "The recipe `args.recipe` with the settings the flags give, and autocast left to `precision_cbs`."
+    "The recipe `args.recipe` with the settings the flags give, and autocast left to `get_learner`."
     r = recipes[args.recipe]
     new = dict(arch=archs.get(args.arch), epochs=args.epochs, bs=args.bs, lr=args.lr, mixup=args.mixup,
                loss_func=None if args.label_smoothing is None else LabelSmoothingCrossEntropy(args.label_smoothing))
