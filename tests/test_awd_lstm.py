@@ -7,12 +7,7 @@ from course_lib.data import DataBunch
 from course_lib.learner import Learner, Callback, AvgStatsCallback, save_checkpoint, load_checkpoint
 from course_lib.awd_lstm import *
 
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    "Tiny tensors: one thread is faster, and much faster on a busy shared CPU (OpenMP threads wait for each other)."
-    n = torch.get_num_threads(); torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures('one_thread')        # tests/conftest.py
 
 def copy_lstm_weights(cell, lstm):
     with torch.no_grad():
