@@ -6,7 +6,7 @@ Both use the same data and splits, the same small AWD-LSTM (emb 300, hidden 300,
 learning rates, and random initialisation (fastai: `pretrained=False`). Ours is exactly the recipe of nbs/22 and nbs/23
 (slanted triangular schedules, discriminative lrs, momentum 0.8/0.7); fastai uses its own defaults for what the API does not
 expose the same way (one-cycle schedules, its tokenizer and vocabulary rules, so its own vocabulary size). It takes long on
-a 2-core CPU (over an hour per library there: the pretraining alone is two epochs over both corpora).
+a 2-core CPU (about 40 minutes per library there, most of it the two pretraining epochs over both corpora).
 `--smoke` runs the same code on a sliver of each corpus with one epoch per stage (a minute or two), to check the script.
 Usage: python benchmarks/ulmfit.py [--lib both|ours|fastai] [--threads 2] [--smoke] [--out benchmarks/results/ulmfit.txt]"""
 import argparse, random, tempfile, time
