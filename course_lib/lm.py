@@ -110,11 +110,13 @@ def cached_lm(path:str|Path, # the cache folder (see `save_lm`)
              ) -> tuple[dict, Vocab, dict]:
     "The saved state of the language model in `path` (see `load_lm_state`): trained by `train()` and saved first unless it was saved with `spec`."
     path, spec = Path(path), json.loads(json.dumps(spec))
-    if not ((path/'weights.pth').exists() and load_lm_state(path)[2].get('spec') == spec):
+    state = load_lm_state(path) if (path/'weights.pth').exists() else None
+    if state is None or state[2].get('spec') != spec:
         t0 = time.perf_counter()
         learn, vocab = train()
         save_lm(path, learn.model, vocab, learn.config, spec=spec, log=learn.avg_stats.log, train_time=time.perf_counter() - t0)
-    return load_lm_state(path)
+        state = load_lm_state(path)
+    return state
 
 # %% ../nbs/22_lm_pretrain.ipynb #c023
 lm_corpora = dict(wiki=wiki_articles, sotu=sotu_speeches)      # name → a function returning (train_texts, valid_texts)
