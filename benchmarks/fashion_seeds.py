@@ -4,26 +4,29 @@ For each seed, trains `recipes[NAME]` from course_lib.vision from scratch: on th
 on the 10,000 test images (`--valid test`), or on the first 50,000 training images, evaluated on the last 10,000
 (`--valid holdout`, for choosing a recipe without the test set). It reports the final accuracy without and with flip
 TTA, and the seconds per epoch. Then it gives the mean, the sample standard deviation, the min and the max over seeds.
-The results file is rewritten after every seed, so an interrupted run keeps the seeds it finished.
-Usage: python benchmarks/fashion_seeds.py [--recipe fashion] [--seeds 0,1,2] [--valid test] [--epochs N] [--out FILE]"""
-import argparse, statistics, time
+`--set` and `--aug` change the recipe, e.g. `--set epochs=20 --aug shifts_and_flips` for twenty epochs of the
+five-epoch recipe with random shifts. The results file is rewritten after every seed, so an interrupted run keeps the
+seeds it finished.
+Usage: python benchmarks/fashion_seeds.py [--recipe fashion] [--seeds 0,1,2] [--valid test] [--set FIELD=VALUE ...]
+       [--aug flip|shifts_and_flips] [--out FILE]"""
+import argparse, dataclasses, statistics, time
 from datetime import date
 from functools import partial
 from pathlib import Path
 import torch
 from course_lib.core import set_seed
-from course_lib.vision import recipes, FlipTTA
+from course_lib.augment import flip_batch
+from course_lib.vision import recipes, shifts_and_flips, FlipTTA
 
-def run(recipe_name:str, seed:int, valid:str, epochs:int|None=None) -> dict:
-    "One training run of `recipes[recipe_name]` with `seed`: accuracy without and with flip TTA, seconds per epoch."
-    r = recipes[recipe_name]
+def run(r, seed:int, valid:str) -> dict:
+    "One training run of the Recipe `r` with `seed`: accuracy without and with flip TTA, seconds per epoch."
     set_seed(seed)
     learn = r.learner(r.data(valid=valid), progress=False)
     learn.logger = lambda *a: None
-    t0 = time.time(); r.fit(learn, epochs)
+    t0 = time.time(); r.fit(learn)
     secs, acc = time.time() - t0, learn.avg_stats.log[-1]['valid_accuracy']
     learn.fit(1, cbs=FlipTTA())
-    return dict(seed=seed, acc=acc, tta=learn.avg_stats.log[-1]['valid_accuracy'], s_per_epoch=secs/(epochs or r.epochs))
+    return dict(seed=seed, acc=acc, tta=learn.avg_stats.log[-1]['valid_accuracy'], s_per_epoch=secs/r.epochs)
 
 def describe(r) -> str:
     "The settings of a Recipe that change between the Fashion-MNIST recipes."
@@ -36,17 +39,26 @@ def describe(r) -> str:
 
 def summary(runs:list, key:str) -> str:
     v = [o[key]*100 for o in runs]
-    sd = statistics.stdev(v) if len(v) > 1 else float('nan')
-    return f"mean {statistics.mean(v):.2f}%, sd {sd:.2f}, min {min(v):.2f}, max {max(v):.2f} over {len(v)} seeds"
+    sd = f", sd {statistics.stdev(v):.2f}" if len(v) > 1 else ""
+    return f"mean {statistics.mean(v):.2f}%{sd}, min {min(v):.2f}, max {max(v):.2f} over {len(v)} seed(s)"
 
-def main(recipe_name='fashion', seeds=(0, 1, 2), valid='test', epochs=None, out=None):
+AUGS = {'flip': flip_batch, 'shifts_and_flips': shifts_and_flips}
+
+def main(recipe_name='fashion', seeds=(0, 1, 2), valid='test', sets=(), aug=None, out=None):
+    r = recipes[recipe_name]
+    fields = {f.name: f.type for f in dataclasses.fields(r)}
+    for kv in sets:
+        k, v = kv.split('=')
+        if fields.get(k) not in ('int', 'float'): raise SystemExit(f"--set: {k!r} is not a numeric field of Recipe")
+        r = dataclasses.replace(r, **{k: int(v) if fields[k] == 'int' else float(v)})
+    if aug: r = dataclasses.replace(r, aug=AUGS[aug])
     head = (f"# python benchmarks/fashion_seeds.py --recipe {recipe_name} --seeds {','.join(map(str, seeds))} --valid {valid}"
-            + (f" --epochs {epochs}" if epochs else "") + f", run {date.today()}\n"
-            f"# torch {torch.__version__}, {torch.get_num_threads()} threads; {describe(recipes[recipe_name])}\n")
+            + (f" --set {' '.join(sets)}" if sets else "") + (f" --aug {aug}" if aug else "") + f", run {date.today()}\n"
+            f"# torch {torch.__version__}, {torch.get_num_threads()} threads; {describe(r)}\n")
     print(head, end='', flush=True)
     runs, lines = [], []
     for seed in seeds:
-        runs.append(run(recipe_name, seed, valid, epochs))
+        runs.append(run(r, seed, valid))
         o = runs[-1]
         lines.append(f"seed {seed}: accuracy {o['acc']*100:.2f}%, with flip TTA {o['tta']*100:.2f}%, {o['s_per_epoch']:.0f} s per epoch")
         print(lines[-1], flush=True)
@@ -60,8 +72,9 @@ if __name__ == '__main__':
     p.add_argument('--recipe', default='fashion', help="a key of course_lib.vision.recipes (default: fashion)")
     p.add_argument('--seeds', default='0,1,2')
     p.add_argument('--valid', default='test', choices=['test', 'holdout'])
-    p.add_argument('--epochs', type=int, default=None, help="default: the recipe's")
+    p.add_argument('--set', nargs='*', default=[], metavar='FIELD=VALUE', help="change numeric fields of the recipe, e.g. epochs=20 bs=128")
+    p.add_argument('--aug', choices=list(AUGS), help="change the recipe's batch augmentation")
     p.add_argument('--out', default=None, help='default: benchmarks/results/fashion_seeds_<recipe>_<valid>.txt')
     a = p.parse_args()
-    main(a.recipe, [int(s) for s in a.seeds.split(',')], a.valid, a.epochs,
-         a.out or f'benchmarks/results/fashion_seeds_{a.recipe}_{a.valid}.txt')
+    main(a.recipe, [int(s) for s in a.seeds.split(',')], a.valid, a.set, a.aug,
+         a.out or f"benchmarks/results/fashion_seeds_{a.recipe}_{a.valid}{'_modified' if a.set or a.aug else ''}.txt")
