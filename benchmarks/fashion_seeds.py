@@ -46,11 +46,11 @@ AUGS = {'flip': flip_batch, 'shifts_and_flips': shifts_and_flips}
 
 def main(recipe_name='fashion', seeds=(0, 1, 2), valid='test', sets=(), aug=None, out=None):
     r = recipes[recipe_name]
-    fields = {f.name: f.type for f in dataclasses.fields(r)}
     for kv in sets:
         k, v = kv.split('=')
-        if fields.get(k) not in ('int', 'float'): raise SystemExit(f"--set: {k!r} is not a numeric field of Recipe")
-        r = dataclasses.replace(r, **{k: int(v) if fields[k] == 'int' else float(v)})
+        kind = type(getattr(r, k, None))                  # the field's current value says how to parse the new one
+        if kind not in (int, float): raise SystemExit(f"--set: {k!r} is not a numeric field of Recipe")
+        r = dataclasses.replace(r, **{k: kind(v)})
     if aug: r = dataclasses.replace(r, aug=AUGS[aug])
     head = (f"# python benchmarks/fashion_seeds.py --recipe {recipe_name} --seeds {','.join(map(str, seeds))} --valid {valid}"
             + (f" --set {' '.join(sets)}" if sets else "") + (f" --aug {aug}" if aug else "") + f", run {date.today()}\n"
