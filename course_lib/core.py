@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['listify', 'set_seed', 'default_device', 'to_device', 'lin_comb', 'unsqueeze', 'reduce_loss', 'NoneReduce']
+__all__ = ['listify', 'set_seed', 'run_mode', 'default_device', 'to_device', 'lin_comb', 'unsqueeze', 'reduce_loss', 'NoneReduce']
 
 # %% ../nbs/00_core.ipynb #c005
 def listify(o) -> list:
@@ -28,6 +28,12 @@ def set_seed(seed:int=42, # the seed for `random`, NumPy and torch (CPU and ever
     "Seed every random number generator a training run touches."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
     if deterministic: torch.use_deterministic_algorithms(True, warn_only=True)
+
+# %% ../nbs/00_core.ipynb #c011aa
+def run_mode() -> str:
+    "How much a lesson computes: 'quick' under nbdev-test (`IN_TEST`), 'full' with `COURSE_LIB_FULL=1`, else 'default'."
+    if os.environ.get('IN_TEST'): return 'quick'
+    return 'full' if os.environ.get('COURSE_LIB_FULL', '') not in ('', '0') else 'default'
 
 # %% ../nbs/00_core.ipynb #c013
 def default_device(use:bool|None=None, # `False` forces the CPU; `None` or `True` picks the best available

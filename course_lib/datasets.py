@@ -14,8 +14,8 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['SOURCES', 'FASHION_CLASSES', 'data_path', 'Source', 'DataUnavailableError', 'fashion_mnist', 'mnist_5k',
-           'wiki_articles', 'sotu_speeches', 'movie_reviews', 'URLs', 'untar_data']
+__all__ = ['SOURCES', 'FASHION_CLASSES', 'data_path', 'spec_hash', 'spec_path', 'cached_result', 'Source', 'DataUnavailableError',
+           'fashion_mnist', 'mnist_5k', 'wiki_articles', 'sotu_speeches', 'movie_reviews', 'URLs', 'untar_data']
 
 # %% ../nbs/01_datasets.ipynb #c005
 def data_path() -> Path:
@@ -33,6 +33,38 @@ def _atomic(path:Path):
         with open(tmp, 'wb') as f: yield f
         os.replace(tmp, path)
     finally: tmp.unlink(missing_ok=True)
+
+# %% ../nbs/01_datasets.ipynb #c010aa
+def _canon(spec:dict) -> dict: return json.loads(json.dumps(spec, sort_keys=True))
+
+def spec_hash(spec:dict) -> str:
+    "A short, stable hash of a JSON-able `spec`: the order of its keys doesn't matter, and a tuple equals the list of its items."
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+
+def spec_path(kind:str, # a folder of the cache: 'runs', 'models', ...
+              spec:dict, # JSON-able values that define what is cached
+              suffix:str='.json', # the file's extension
+             ) -> Path:
+    "Where the cache keeps what `spec` defines: `data_path()/'cache'/kind/<spec_hash><suffix>`."
+    p = data_path()/'cache'/kind
+    p.mkdir(parents=True, exist_ok=True)
+    return p/f'{spec_hash(spec)}{suffix}'
+
+def cached_result(kind:str, # a folder of the cache, e.g. 'runs'
+                  spec:dict, # JSON-able values that define the result
+                  f, # called as `f(spec)` when the cache has no result for `spec`; returns something JSON-able
+                 ) -> dict:
+    "`f(spec)`, computed once and then read from the cache: `{'spec': ..., 'result': ..., 'seconds': ...}`."
+    path, spec = spec_path(kind, spec), _canon(spec)
+    try:
+        rec = json.loads(path.read_text())
+        if rec.get('spec') == spec: return rec
+    except (FileNotFoundError, ValueError): pass                 # not cached yet, or a damaged file: compute again
+    t0 = time.perf_counter()
+    result = f(spec)
+    rec = _canon(dict(spec=spec, result=result, seconds=time.perf_counter() - t0))
+    with _atomic(path) as fh: fh.write(json.dumps(rec, indent=1).encode())
+    return rec
 
 # %% ../nbs/01_datasets.ipynb #c012
 class Source(NamedTuple):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_learner.ipynb #c002
 from __future__ import annotations
-import math, os, re, tempfile, time, copy
+import math, os, re, json, tempfile, time, copy
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 from fastprogress.fastprogress import master_bar, progress_bar, format_time
 from fastcore.basics import patch
 from .core import *
+from .datasets import spec_path
 from .data import *
 
 # %% auto #0
@@ -20,7 +21,7 @@ __all__ = ['cb_types', 'CancelTrainException', 'CancelEpochException', 'CancelBa
            'param_getter', 'Learner', 'TrainEvalCallback', 'accuracy', 'AvgStats', 'AvgStatsCallback', 'opt_hypers',
            'Recorder', 'ProgressCallback', 'DeviceCallback', 'BatchTransformXCallback', 'DebugCallback',
            'TerminateOnNaNCallback', 'CheckpointError', 'save_checkpoint', 'check_state_dict', 'load_checkpoint',
-           'LR_Find', 'simple_cnn']
+           'cached_model', 'LR_Find', 'simple_cnn']
 
 # %% ../nbs/03_learner.ipynb #c005
 class CancelTrainException(Exception):
@@ -313,6 +314,23 @@ def load(self:Learner, path, with_opt:bool=True):
     if with_opt and self.opt is None: self.create_opt()
     load_checkpoint(path, self.model, self.opt if with_opt else None, device=next(self.model.parameters()).device)
     return self
+
+# %% ../nbs/03_learner.ipynb #c055aa
+def cached_model(model:nn.Module, # built as `spec` says; it receives the cached (or newly trained) weights
+                 spec:dict, # JSON-able values that define the trained weights: data, recipe, epochs, seed, ...
+                 train, # called as `train(model)` when nothing is cached for `spec`; may return JSON-able metadata (a dict)
+                 kind:str='models', # the folder of the cache
+                ) -> dict:
+    "Give `model` the weights that `spec` defines: read from the cache, or trained by `train(model)` and saved there first. Returns the metadata."
+    path, spec = spec_path(kind, spec, '.pth'), json.loads(json.dumps(spec))
+    if path.exists():
+        try: state = load_checkpoint(path, model)
+        except CheckpointError: state = {}                   # damaged, or saved from another model: train again
+        if state.get('spec') == spec: return {k: v for k, v in state.items() if k not in ('model', 'opt')}
+    t0 = time.perf_counter()
+    meta = json.loads(json.dumps(dict(train(model) or {}, spec=spec, seconds=time.perf_counter() - t0)))
+    save_checkpoint(path, model, **meta)
+    return meta
 
 # %% ../nbs/03_learner.ipynb #c057
 class LR_Find(Callback):

@@ -8,7 +8,7 @@ import json, math, tempfile, time
 from pathlib import Path
 import torch
 from .core import *
-from .datasets import data_path, wiki_articles, sotu_speeches
+from .datasets import spec_path, wiki_articles, sotu_speeches
 from .learner import *
 from .optimizer import adam_opt
 from .schedule import sched_1cycle
@@ -16,8 +16,8 @@ from .text import Tokenizer, Vocab, lm_databunch
 from .awd_lstm import *
 
 # %% auto #0
-__all__ = ['awd_lstm_small_config', 'lm_corpora', 'language_model_learner', 'lm_validate', 'save_lm', 'load_lm_state', 'load_lm',
-           'cached_lm', 'corpus_lm_data', 'pretrain_lm', 'pretrained_lm_path', 'get_pretrained_lm']
+__all__ = ['awd_lstm_small_config', 'lm_corpora', 'lm_run_sizes', 'language_model_learner', 'lm_validate', 'save_lm',
+           'load_lm_state', 'load_lm', 'cached_lm', 'corpus_lm_data', 'pretrain_lm', 'get_pretrained_lm']
 
 # %% ../nbs/22_lm_pretrain.ipynb #c005
 awd_lstm_small_config = dict(awd_lstm_lm_config, emb_sz=300, n_hid=300, n_layers=2)
@@ -148,9 +148,7 @@ def pretrain_lm(data, vocab:Vocab, # LM batches and their vocabulary
     learn.fit(epochs, cbs=sched_1cycle(lr, pct_start, mom_start=moms[0], mom_mid=moms[1], mom_end=moms[0]))
     return learn
 
-def pretrained_lm_path() -> Path: return data_path()/'models'/'pretrained_lm'
-
-def get_pretrained_lm(path:str|Path|None=None, # the cache folder; None: `pretrained_lm_path()`
+def get_pretrained_lm(path:str|Path|None=None, # the cache folder; None: a folder of `data_path()/'cache'/'lm'` named after the spec
                       corpora=('wiki', 'sotu'), max_vocab:int=15_000, min_freq:int=2, bs:int=64, bptt:int=70, # see `corpus_lm_data`
                       n_train:int|None=None, n_valid:int|None=None, # the first documents of each corpus only (quick runs)
                       epochs:int=2, lr:float=1e-2, pct_start:float=0.25, moms=(0.8, 0.7), # see `pretrain_lm`
@@ -166,6 +164,13 @@ def get_pretrained_lm(path:str|Path|None=None, # the cache folder; None: `pretra
         set_seed(seed)
         data, vocab = corpus_lm_data(corpora, max_vocab, min_freq, bs, bptt, n_train, n_valid)
         return pretrain_lm(data, vocab, epochs, lr, pct_start, moms, config, drop_mult, progress), vocab
-    path = Path(path or pretrained_lm_path())
+    path = Path(path) if path else spec_path('lm', spec, '')
     saved = cached_lm(path, spec, train)[2]
     return *load_lm(path, drop_mult), saved
+
+# %% ../nbs/22_lm_pretrain.ipynb #c029a
+lm_run_sizes = {  # the arguments of `get_pretrained_lm` for each size of run of the lessons (see `run_mode`)
+    'quick': dict(n_train=3, n_valid=1, bs=16, bptt=35, epochs=1, config=dict(awd_lstm_small_config, emb_sz=32, n_hid=32)),
+    'default': dict(n_train=20, n_valid=4, epochs=1),     # a seventh of the text, once: about two minutes on 2 cores
+    'full': {},                                           # the recipe: the default arguments
+}

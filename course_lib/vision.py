@@ -5,10 +5,12 @@
 # %% ../nbs/13_train_imagenette.ipynb #c002
 from __future__ import annotations
 import random
+import dataclasses
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Callable
+from fastcore.basics import patch
 import torch, torch.nn as nn, torch.nn.functional as F
 from .core import *
 from .datasets import *
@@ -24,21 +26,28 @@ from .xresnet import *
 
 # %% auto #0
 __all__ = ['fashion_stats', 'imagenet_stats', 'shifts_and_flips', 'recipes', 'fashion_data', 'imagenette_data', 'imagenette_160',
-           'normalize', 'xresnet18_28', 'ChannelsLast', 'cnn_learner', 'fit_one_cycle', 'Recipe', 'FlipTTA']
+           'normalize', 'xresnet18_28', 'ChannelsLast', 'cnn_learner', 'fit_one_cycle', 'Recipe', 'describe',
+           'recipe_model', 'FlipTTA']
 
 # %% ../nbs/13_train_imagenette.ipynb #c007
 def fashion_data(bs:int=256, # training batch size (validation uses 2·bs)
                  n_train:int|None=None, # use only the first `n_train` training images
                  n_valid:int|None=None, # use only the first `n_valid` validation images
                  valid:str='test', # 'test': the official 10k test set; 'holdout': the last 10k training images (train on the first 50k)
+                 classes:list|None=None, # keep only these classes, relabelled 0, 1, ... in this order; None: all ten
                 ) -> DataBunch:
     "Fashion-MNIST as float images in [0, 1] of shape (N, 1, 28, 28), with integer labels (see `FASHION_CLASSES`)."
     x_train, y_train, x_valid, y_valid = fashion_mnist()
     if valid == 'holdout': x_train, y_train, x_valid, y_valid = x_train[:50000], y_train[:50000], x_train[50000:], y_train[50000:]
     elif valid != 'test': raise ValueError(f"valid must be 'test' or 'holdout', got {valid!r}")
+    if classes is not None:
+        if bad := [c for c in classes if c not in range(10)]: raise ValueError(f"Fashion-MNIST classes are 0-9, got {bad}")
+        keep = torch.as_tensor(list(classes))
+        def select(x, y): m = torch.isin(y, keep); return x[m], (y[m][:, None] == keep).int().argmax(1)
+        (x_train, y_train), (x_valid, y_valid) = select(x_train, y_train), select(x_valid, y_valid)
     prep = lambda x: x[:, None].float().div_(255)
     return DataBunch(*get_dls(Dataset(prep(x_train[:n_train]), y_train[:n_train]), Dataset(prep(x_valid[:n_valid]), y_valid[:n_valid]), bs),
-                     c_in=1, c_out=10)
+                     c_in=1, c_out=10 if classes is None else len(classes))
 
 # %% ../nbs/13_train_imagenette.ipynb #c011
 def imagenette_data(path:str|Path, # a folder with `train/<class>/` and `val/<class>/` image folders
@@ -160,6 +169,39 @@ recipes = {
                          loss_func=LabelSmoothingCrossEntropy(0.1), norm=imagenet_stats,
                          aug=BatchAugment(partial(rand_resized_crop_batch, scale=(0.35, 1.)), flip_batch)),
 }
+
+# %% ../nbs/13_train_imagenette.ipynb #c040
+def describe(o):
+    "A short, stable name for a recipe's setting: a function's name, a partial's arguments, a batch augmentation's parts."
+    if o is None or isinstance(o, (bool, int, float, str)): return o
+    if o is adam_opt: return 'adam_opt'
+    if isinstance(o, tuple) and len(o) == 2 and all(isinstance(t, torch.Tensor) for t in o):
+        return f"mean {[round(v, 3) for v in o[0].tolist()]}, std {[round(v, 3) for v in o[1].tolist()]}"
+    if isinstance(o, partial): return f"{o.func.__name__}({', '.join(f'{k}={v!r}' for k, v in o.keywords.items())})"
+    if isinstance(o, BatchAugment): return ' + '.join(map(describe, o.tfms))
+    return getattr(o, '__name__', None) or repr(o)
+
+@patch
+def spec(self:Recipe) -> dict:
+    "The recipe's settings by name, as JSON-able values: for tables, and for the specs that cached runs are kept under."
+    return {f.name: describe(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+# %% ../nbs/13_train_imagenette.ipynb #c041a
+def recipe_model(recipe:str='fashion', # a name in `recipes`
+                 epochs:int|None=None, # default: the recipe's
+                 seed:int=42, # seeds the weights, the order of the batches and the augmentation
+                 progress:bool=True, # progress bars and the table of epochs while it trains
+                 **data_kwargs, # passed to the recipe's data, e.g. `n_train`, `n_valid`, `valid`, `classes` (a list)
+                ) -> tuple[Learner, dict]:
+    "A Learner with the recipe's model trained as the arguments say: loaded from the cache if it was trained with the same spec, else trained and saved first."
+    r = recipes[recipe]
+    spec = dict(recipe=recipe, settings=r.spec(), epochs=epochs or r.epochs, seed=seed, data=data_kwargs)
+    set_seed(seed)
+    learn = r.learner(r.data(**data_kwargs), progress=progress, cbs=[Recorder()])
+    def train(model):
+        r.fit(learn, spec['epochs'])
+        return dict(log=learn.avg_stats.log, losses=[l.item() for l in learn.recorder.losses])
+    return learn, cached_model(learn.model, spec, train)
 
 # %% ../nbs/13_train_imagenette.ipynb #c046
 class FlipTTA(Callback):
