@@ -22,7 +22,7 @@ def run(r, seed:int, valid:str) -> dict:
     "One training run of the Recipe `r` with `seed`: accuracy without and with flip TTA, seconds per epoch."
     set_seed(seed)
     learn = r.learner(r.data(valid=valid), progress=False)
-    learn.logger = lambda *a: None
+    learn.quiet = True
     t0 = time.time(); r.fit(learn)
     secs, acc = time.time() - t0, learn.avg_stats.log[-1]['valid_accuracy']
     learn.fit(1, cbs=FlipTTA())

@@ -33,7 +33,7 @@ def ours(train_dl, valid_dl, epochs, lr):
     set_seed(0)
     learn = Learner(simple_cnn(), DataBunch(train_dl, valid_dl), lr=lr, opt_func=partial(torch.optim.SGD, momentum=0.9),
                     cbs=AvgStatsCallback([accuracy]))
-    learn.logger = lambda row: None
+    learn.quiet = True
     learn.fit(epochs)
     return learn.avg_stats.log[-1]['valid_accuracy']
 

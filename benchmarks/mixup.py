@@ -36,7 +36,7 @@ def run(data, eps, alpha, epochs, seed):
     set_seed(seed)
     learn = Learner(simple_cnn(), data, loss_func=LabelSmoothingCrossEntropy(eps) if eps else F.cross_entropy,
                     opt_func=partial(sgd_opt, wd=1e-4), lr=0.4, cb_funcs=[partial(AvgStatsCallback, accuracy), DeviceCallback])
-    learn.logger = lambda row: None
+    learn.quiet = True
     t0 = time.time(); learn.fit(epochs, cbs=sched_1cycle(0.4) + ([MixUp(alpha)] if alpha else []))
     return dict(**evaluate(learn.model, data.valid_dl), train_loss=learn.avg_stats.log[-1]['train_loss'], seconds=time.time() - t0)
 

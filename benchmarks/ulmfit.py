@@ -56,7 +56,7 @@ def ours():
 
 def fastai():
     import numpy as np, pandas as pd
-    from course_lib.ulmfit import disc_lrs
+    from course_lib.transfer import disc_lrs
     from fastai.text.all import (TextDataLoaders, language_model_learner, text_classifier_learner, AWD_LSTM,
                                  awd_lstm_lm_config, awd_lstm_clas_config, accuracy, Perplexity)
     tmp = Path(tempfile.mkdtemp())

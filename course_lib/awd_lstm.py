@@ -243,9 +243,9 @@ def accuracy_flat(input:torch.Tensor, target:torch.Tensor) -> torch.Tensor:
 
 # %% ../nbs/21_awd_lstm.ipynb #c068
 class GradientClipping(Callback):
-    "After backward, rescale all gradients so that their global norm is at most `clip`."
+    "Before the step, rescale the gradients the optimizer is about to use so that their global norm is at most `clip`."
     def __init__(self,
                  clip:float|None=0.1, # max global norm of the gradients; None or 0 switches clipping off
                 ): self.clip = clip
-    def after_backward(self):
-        if self.clip: nn.utils.clip_grad_norm_(self.model.parameters(), self.clip)
+    def before_step(self):
+        if self.clip: nn.utils.clip_grad_norm_(opt_params(self.opt), self.clip)

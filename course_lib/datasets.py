@@ -14,8 +14,9 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['SOURCES', 'FASHION_CLASSES', 'data_path', 'spec_hash', 'spec_path', 'cached_result', 'Source', 'DataUnavailableError',
-           'fashion_mnist', 'mnist_5k', 'wiki_articles', 'sotu_speeches', 'movie_reviews', 'URLs', 'untar_data']
+__all__ = ['SOURCES', 'FASHION_CLASSES', 'data_path', 'atomic_write', 'spec_hash', 'spec_path', 'cached', 'cached_result',
+           'Source', 'DataUnavailableError', 'fashion_mnist', 'mnist_5k', 'wiki_articles', 'sotu_speeches',
+           'movie_reviews', 'URLs', 'untar_data']
 
 # %% ../nbs/01_datasets.ipynb #c005
 def data_path() -> Path:
@@ -26,11 +27,13 @@ def data_path() -> Path:
 
 # %% ../nbs/01_datasets.ipynb #c009
 @contextmanager
-def _atomic(path:Path):
-    "Open a temporary file next to `path` for writing; rename it to `path` only if the block succeeds."
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
+def atomic_write(path:Path):
+    "Open a temporary file next to `path` for writing; rename it to `path` only once the block succeeded and the data is on disk."
+    path = Path(path); tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
     try:
-        with open(tmp, 'wb') as f: yield f
+        with open(tmp, 'wb') as f:
+            yield f
+            f.flush(); os.fsync(f.fileno())
         os.replace(tmp, path)
     finally: tmp.unlink(missing_ok=True)
 
@@ -43,28 +46,43 @@ def spec_hash(spec:dict) -> str:
 
 def spec_path(kind:str, # a folder of the cache: 'runs', 'models', ...
               spec:dict, # JSON-able values that define what is cached
-              suffix:str='.json', # the file's extension
+              suffix:str='.json', # the file's extension; '' for a folder
              ) -> Path:
     "Where the cache keeps what `spec` defines: `data_path()/'cache'/kind/<spec_hash><suffix>`."
     p = data_path()/'cache'/kind
     p.mkdir(parents=True, exist_ok=True)
     return p/f'{spec_hash(spec)}{suffix}'
 
+def _save_json(path, value, meta):
+    with atomic_write(path) as f: f.write(json.dumps(dict(meta, result=value), indent=1).encode())
+def _load_json(path): rec = json.loads(Path(path).read_text()); return rec.pop('result'), rec
+
+def cached(kind:str, # the folder of the cache
+           spec:dict, # JSON-able values that define the value
+           compute, # called with no argument when the cache doesn't hold the value of `spec`
+           save=_save_json, # `save(path, value, meta)` writes the value and `meta` (a dict with the spec) to `path`
+           load=_load_json, # `load(path)` returns `(value, meta)` as saved; anything it raises counts as a miss
+           suffix:str='.json', # the file's extension ('' for a folder)
+           path:str|Path|None=None, # where to keep it; None: `spec_path(kind, spec, suffix)`
+          ) -> tuple:
+    "`(value, meta)` of what `spec` defines: read from the cache if saved there with this spec, else computed and saved first. `meta` holds the spec and the seconds `compute` took."
+    path, spec = Path(path) if path else spec_path(kind, spec, suffix), _canon(spec)
+    try:
+        value, meta = load(path)
+        if meta.get('spec') == spec: return value, meta
+    except Exception: pass                     # not there, damaged, or written by other code: compute it again
+    t0 = time.perf_counter()
+    value = compute()
+    save(path, value, dict(spec=spec, seconds=time.perf_counter() - t0))
+    return load(path)
+
 def cached_result(kind:str, # a folder of the cache, e.g. 'runs'
                   spec:dict, # JSON-able values that define the result
                   f, # called as `f(spec)` when the cache has no result for `spec`; returns something JSON-able
                  ) -> dict:
     "`f(spec)`, computed once and then read from the cache: `{'spec': ..., 'result': ..., 'seconds': ...}`."
-    path, spec = spec_path(kind, spec), _canon(spec)
-    try:
-        rec = json.loads(path.read_text())
-        if rec.get('spec') == spec: return rec
-    except (FileNotFoundError, ValueError): pass                 # not cached yet, or a damaged file: compute again
-    t0 = time.perf_counter()
-    result = f(spec)
-    rec = _canon(dict(spec=spec, result=result, seconds=time.perf_counter() - t0))
-    with _atomic(path) as fh: fh.write(json.dumps(rec, indent=1).encode())
-    return rec
+    value, meta = cached(kind, spec, lambda: f(_canon(spec)))
+    return dict(meta, result=value)
 
 # %% ../nbs/01_datasets.ipynb #c012
 class Source(NamedTuple):
@@ -171,7 +189,7 @@ def _fetch(package:str):
         if s.package != package: continue
         try: data = _verified(name, functools.reduce(_member, s.path, archive))
         except (KeyError, tarfile.TarError, zipfile.BadZipFile) as e: raise _unavailable(package, e) from e
-        with _atomic(_raw_dir()/name) as f: f.write(data)
+        with atomic_write(_raw_dir()/name) as f: f.write(data)
 
 def _source(name:str) -> bytes:
     "The verified bytes of the source file `name`, fetching its package on first use."
@@ -186,7 +204,7 @@ def _cached(fname:str, make) -> dict:
     p = data_path()/fname
     if not p.exists():
         d = make()
-        with _atomic(p) as f:
+        with atomic_write(p) as f:
             if p.suffix == '.npz': np.savez(f, **d)
             else: f.write(json.dumps(d).encode())
     if p.suffix == '.npz':
@@ -372,7 +390,7 @@ def untar_data(url:str, # an archive URL ending in .tgz, .tar.gz or .zip, e.g. `
     dest.mkdir(parents=True, exist_ok=True)
     if force or not archive.exists():
         try:
-            with urllib.request.urlopen(url, timeout=60) as r, _atomic(archive) as f: shutil.copyfileobj(r, f)
+            with urllib.request.urlopen(url, timeout=60) as r, atomic_write(archive) as f: shutil.copyfileobj(r, f)
         except OSError as e:
             raise DataUnavailableError(f"Could not download {url}: {e}. Download it another way and save it as {archive}.") from e
     _extract(archive, out)

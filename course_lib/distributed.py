@@ -150,8 +150,6 @@ class DistributedTrainer(Callback):
         self.data.train_dl, self.data.valid_dl = self.dls
 
 # %% ../nbs/30_distributed.ipynb #c039
-def _noop(*args, **kwargs): pass
-
 @patch
 @contextmanager
 def distrib_ctx(self:Learner,
@@ -164,11 +162,11 @@ def distrib_ctx(self:Learner,
     created = setup_distrib(timeout)
     if not dist.is_initialized():
         yield self; return
-    cb, logger = DistributedTrainer(sync_bn, seed, **ddp_kwargs), self.logger
-    quiet = [c for c in self.cbs if isinstance(c, ProgressCallback)] if dist.get_rank() else []
-    self.add_cbs(cb); self.remove_cbs(quiet)
-    if dist.get_rank(): self.logger = _noop
+    cb, quiet = DistributedTrainer(sync_bn, seed, **ddp_kwargs), self.quiet
+    bars = [c for c in self.cbs if isinstance(c, ProgressCallback)] if dist.get_rank() else []
+    self.add_cbs(cb); self.remove_cbs(bars)
+    if dist.get_rank(): self.quiet = True
     try: yield self
     finally:
-        self.remove_cbs(cb); self.add_cbs(quiet); self.logger = logger
+        self.remove_cbs(cb); self.add_cbs(bars); self.quiet = quiet
         if created: teardown_distrib()

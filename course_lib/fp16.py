@@ -132,7 +132,7 @@ class MixedPrecision(Callback):
         _move_state(self.opt, self.model_pgs, self.master_pgs); _set_groups(self.opt, self.master_pgs)
         self.count, self.n_skips, self.scales, self.skipped = 0, 0, [], []
 
-    def begin_batch(self): self.run.xb = _cast(self.xb, torch.float16)
+    def begin_batch(self): self.run.xb, self.overflow = _cast(self.xb, torch.float16), False
     def after_pred(self): self.run.pred = _cast(self.pred, torch.float32)
     def after_loss(self):
         if not self.in_train: return
@@ -142,26 +142,28 @@ class MixedPrecision(Callback):
 # %% ../nbs/11_mixed_precision.ipynb #c043
 @patch
 def after_backward(self:MixedPrecision):
-    if grad_overflow(self.model_pgs): return self.skip_step()
-    to_master_grads(self.model_pgs, self.master_pgs, self.flat_master, self.loss_scale)
-    self.n_skips, self.count = 0, self.count + 1
-    if self.dynamic and self.count >= self.scale_wait:
-        self.count, self.loss_scale = 0, min(self.loss_scale*self.div_factor, self.max_loss_scale)
-    return False                                               # the Learner steps the masters
-
-@patch
-def skip_step(self:MixedPrecision) -> bool:
-    "Drop this step's gradients, shrink the scale, and tell the Learner not to step."
-    self.model.zero_grad(); self.skipped.append(self.n_iter)
-    self.n_skips, self.count = self.n_skips + 1, 0
-    if self.dynamic: self.loss_scale /= self.div_factor
-    _check_skips(self.n_skips, self.max_skips, self.loss_scale, self.loss)
-    return True
+    "The gradients to the fp32 masters, unscaled there; an overflow cancels the step."
+    self.overflow = grad_overflow(self.model_pgs)
+    if not self.overflow: to_master_grads(self.model_pgs, self.master_pgs, self.flat_master, self.loss_scale)
+    self.model.zero_grad()                                     # copied, or useless: the next backward starts from zero
+    if self.overflow: raise CancelStepException()             # the Learner skips the step, then `after_cancel_step`
 
 @patch
 def after_step(self:MixedPrecision):
+    "The stepped masters back into the fp16 model; grow the scale after `scale_wait` clean steps."
     to_model_params(self.model_pgs, self.master_pgs, self.flat_master)
-    self.model.zero_grad()                                     # the Learner zeroes the masters' gradients
+    self.n_skips, self.count = 0, self.count + 1
+    if self.dynamic and self.count >= self.scale_wait:
+        self.count, self.loss_scale = 0, min(self.loss_scale*self.div_factor, self.max_loss_scale)
+
+@patch
+def after_cancel_step(self:MixedPrecision):
+    "After an overflow: record the skipped step and shrink the scale (or stop, if the gradients never become finite)."
+    if not self.overflow: return                               # another callback cancelled this step
+    self.skipped.append(self.n_iter)
+    self.n_skips, self.count = self.n_skips + 1, 0
+    if self.dynamic: self.loss_scale /= self.div_factor
+    _check_skips(self.n_skips, self.max_skips, self.loss_scale, self.loss)
 
 @patch
 def after_fit(self:MixedPrecision):
@@ -177,7 +179,6 @@ class _TorchGroups:
     def __init__(self, opt): self.opt = opt
     @property
     def param_groups(self): return [{'params': pg} for pg in self.opt.param_groups]
-    def step(self): self.opt.step()
 
 class AutocastMixedPrecision(Callback):
     "Run the forward pass and the loss under `torch.autocast`; fp16 gets a `torch.amp.GradScaler`, bf16 needs none."
@@ -198,12 +199,13 @@ class AutocastMixedPrecision(Callback):
         self.dt = self.dtype or (torch.float16 if self.dev == 'cuda' else torch.bfloat16)
         self.scaler = torch.amp.GradScaler(self.dev, **self.scaler_kwargs) if self.dt == torch.float16 else None
         self.scaler_opt = _TorchGroups(self.opt) if hasattr(self.opt, 'hypers') else self.opt
-        self.scales, self.skipped, self.n_skips = [], [], 0
+        self.scales, self.skipped, self.n_skips, self.unscaled = [], [], 0, False
 
 # %% ../nbs/11_mixed_precision.ipynb #c061
 @patch
 def begin_batch(self:AutocastMixedPrecision):
-    self.ctx = torch.autocast(self.dev, dtype=self.dt); self.ctx.__enter__()
+    self.ctx, self.overflow = torch.autocast(self.dev, dtype=self.dt), False
+    self.ctx.__enter__()
 
 @patch
 def _exit(self:AutocastMixedPrecision):
@@ -218,14 +220,23 @@ def after_loss(self:AutocastMixedPrecision):
 
 @patch
 def after_backward(self:AutocastMixedPrecision):
-    if self.scaler is None: return False                       # bf16: the Learner steps as usual
-    self.scaler.step(self.scaler_opt); self.scaler.update()
-    if self.scaler.get_scale() < self.scales[-1]:              # the scale shrank: the step was skipped
+    "fp16: unscale the gradients in place, so `before_step` sees their true size; an overflow cancels the step."
+    if self.scaler is None: return                             # bf16: nothing was scaled
+    self.scaler.unscale_(self.scaler_opt); self.unscaled = True
+    if grad_overflow([opt_params(self.opt)]): self.overflow = True; raise CancelStepException()
+
+@patch
+def after_step(self:AutocastMixedPrecision):
+    if self.scaler is None: return
+    self.scaler.update(); self.unscaled, self.n_skips = False, 0    # a clean step: the scale may grow
+
+@patch
+def after_cancel_step(self:AutocastMixedPrecision):
+    if self.scaler is None or not self.unscaled: return
+    self.scaler.update(); self.unscaled = False                # after an overflow, `update` halves the scale
+    if self.overflow:
         self.skipped.append(self.n_iter); self.n_skips += 1
         _check_skips(self.n_skips, self.max_skips, self.scaler.get_scale(), self.loss)
-    else: self.n_skips = 0; self.run('after_step')
-    self.opt.zero_grad()
-    return True
 
 @patch
 def after_batch(self:AutocastMixedPrecision): self._exit()   # if the batch was cancelled before after_loss

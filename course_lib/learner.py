@@ -5,6 +5,7 @@
 # %% ../nbs/03_learner.ipynb #c002
 from __future__ import annotations
 import math, os, re, json, tempfile, time, copy
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
@@ -13,15 +14,16 @@ import matplotlib.pyplot as plt
 from fastprogress.fastprogress import master_bar, progress_bar, format_time
 from fastcore.basics import patch
 from .core import *
-from .datasets import spec_path
+from .datasets import spec_path, cached, atomic_write
 from .data import *
 
 # %% auto #0
-__all__ = ['cb_types', 'CancelTrainException', 'CancelEpochException', 'CancelBatchException', 'camel2snake', 'Callback',
-           'param_getter', 'Learner', 'TrainEvalCallback', 'accuracy', 'AvgStats', 'AvgStatsCallback', 'opt_hypers',
-           'Recorder', 'ProgressCallback', 'DeviceCallback', 'BatchTransformXCallback', 'DebugCallback',
-           'TerminateOnNaNCallback', 'CheckpointError', 'save_checkpoint', 'check_state_dict', 'load_checkpoint',
-           'cached_model', 'LR_Find', 'simple_cnn']
+__all__ = ['cb_types', 'CancelTrainException', 'CancelEpochException', 'CancelBatchException', 'CancelStepException',
+           'camel2snake', 'Callback', 'param_getter', 'TablePrinter', 'Learner', 'TrainEvalCallback', 'accuracy',
+           'AvgStats', 'AvgStatsCallback', 'opt_hypers', 'opt_params', 'Recorder', 'ProgressCallback', 'DeviceCallback',
+           'BatchTransformXCallback', 'get_learner', 'DebugCallback', 'TerminateOnNaNCallback', 'CheckpointError',
+           'save_checkpoint', 'load_state', 'check_state_dict', 'load_checkpoint', 'cached_model', 'LR_Find',
+           'simple_cnn']
 
 # %% ../nbs/03_learner.ipynb #c005
 class CancelTrainException(Exception):
@@ -30,6 +32,8 @@ class CancelEpochException(Exception):
     "Raise in a callback to end the current pass over the data (then `after_cancel_epoch` fires)."
 class CancelBatchException(Exception):
     "Raise in a callback to abandon the current batch (then `after_cancel_batch` and `after_batch` fire)."
+class CancelStepException(Exception):
+    "Raise in `after_backward` or `before_step` to skip this optimizer step (then `after_cancel_step` fires; the gradients are still zeroed)."
 
 # %% ../nbs/03_learner.ipynb #c007
 def camel2snake(name:str) -> str:
@@ -53,10 +57,17 @@ class Callback:
 # %% ../nbs/03_learner.ipynb #c011
 def param_getter(m:nn.Module): return m.parameters()
 
+class TablePrinter:
+    "The default `learn.logger`: prints the per-epoch table as aligned text, each column at least as wide as its name."
+    def __init__(self): self.widths = None
+    def __call__(self, row:list):
+        if self.widths is None or row[0] == 'epoch': self.widths = [max(len(str(v)), 8) for v in row]
+        print('  '.join(f'{v:>{w}}' for v, w in zip(map(str, row), self.widths)), flush=True)
+
 class Learner:
     "Train `model` on `data` with `loss_func`, letting callbacks act at each event of the loop."
-    ALL_CBS = {'begin_fit', 'begin_epoch', 'begin_batch', 'after_pred', 'after_loss', 'after_backward',
-               'after_step', 'after_cancel_batch', 'after_batch', 'begin_validate', 'after_cancel_epoch',
+    ALL_CBS = {'begin_fit', 'begin_epoch', 'begin_batch', 'after_pred', 'after_loss', 'after_backward', 'before_step',
+               'after_step', 'after_cancel_step', 'after_cancel_batch', 'after_batch', 'begin_validate', 'after_cancel_epoch',
                'after_epoch', 'after_cancel_train', 'after_fit'}
 
     def __init__(self, model:nn.Module, data:DataBunch,
@@ -68,7 +79,7 @@ class Learner:
                  cb_funcs=None, # callables that return callbacks (e.g. classes or partials)
                 ):
         self.model, self.data, self.loss_func, self.opt_func, self.lr, self.splitter = model, data, loss_func, opt_func, lr, splitter
-        self.in_train, self.logger, self.opt, self.cbs = False, print, None, []
+        self.in_train, self.logger, self.quiet, self.opt, self.cbs = False, TablePrinter(), False, None, []
         self.add_cbs([TrainEvalCallback()] + listify(cbs) + [f() for f in listify(cb_funcs)])
 
     def add_cbs(self, cbs):
@@ -102,8 +113,10 @@ def one_batch(self:Learner, i:int, b):
         self('after_loss')
         if not self.in_train: return
         self.loss_grad.backward()
-        if self('after_backward'): return                   # a callback took over (or skipped) the update
-        self.opt.step();                                    self('after_step')
+        try:
+            self('after_backward'); self('before_step')
+            self.opt.step();                                self('after_step')
+        except CancelStepException:                         self('after_cancel_step')
         self.opt.zero_grad()
     except CancelBatchException:                            self('after_cancel_batch')
     finally:                                                self('after_batch')
@@ -177,19 +190,31 @@ class AvgStatsCallback(Callback):
         names = ['loss'] + [m.__name__ for m in self.train_stats.metrics]
         self.names = ['epoch'] + [f'train_{n}' for n in names] + [f'valid_{n}' for n in names] + ['time']
         self.log = []
-        self.logger(self.names)
+        if not self.quiet: self.logger(self.names)
     def begin_epoch(self): self.train_stats.reset(); self.valid_stats.reset(); self.start_time = time.time()
     def after_loss(self):
         with torch.no_grad(): (self.train_stats if self.in_train else self.valid_stats).accumulate(self.run)
     def after_epoch(self):
         vals = [self.epoch] + self.train_stats.avg_stats + self.valid_stats.avg_stats
         self.log.append(dict(zip(self.names, vals + [time.time() - self.start_time])))
-        self.logger([str(self.epoch)] + [f'{v:.6f}' for v in vals[1:]] + [format_time(time.time() - self.start_time)])
+        if not self.quiet: self.logger([str(self.epoch)] + [f'{v:.6f}' for v in vals[1:]] + [format_time(time.time() - self.start_time)])
+
+@patch
+@contextmanager
+def no_logging(self:Learner):
+    "Inside the `with` block the Learner writes no table of epochs (progress bars still show)."
+    old, self.quiet = self.quiet, True
+    try: yield self
+    finally: self.quiet = old
 
 # %% ../nbs/03_learner.ipynb #c032
 def opt_hypers(opt) -> list[dict]:
     "The per-group hyper-parameter dicts of `opt`: `opt.hypers` for course optimizers, `opt.param_groups` for torch's."
     return opt.hypers if hasattr(opt, 'hypers') else opt.param_groups
+
+def opt_params(opt) -> list[torch.Tensor]:
+    "Every tensor `opt` updates, group by group: a course optimizer's groups are lists, a torch optimizer's are dicts with 'params'."
+    return [p for pg in opt.param_groups for p in (pg['params'] if isinstance(pg, dict) else pg)]
 
 class Recorder(Callback):
     "Record the learning rate of each parameter group and the training loss at every step; plot them."
@@ -238,6 +263,24 @@ class BatchTransformXCallback(Callback):
         if self.train_only and not self.in_train: return
         self.run.xb = self.tfm(self.xb)
 
+# %% ../nbs/03_learner.ipynb #c038aa
+def get_learner(model:nn.Module, data:DataBunch,
+                loss_func=F.cross_entropy, # called as `loss_func(pred, yb)`
+                opt_func=torch.optim.SGD, # called as `opt_func(splitter(model), lr=lr)`
+                lr:float=1e-2, # the base learning rate
+                metrics=None, # e.g. `accuracy`; the loss is always averaged
+                device=None, # where the model and every batch go; None: `default_device()`
+                progress:bool=True, # fastprogress bars (and the table of epochs in them)
+                quiet:bool=False, # no table of epochs at all
+                cbs=None, # more callbacks
+                **kwargs, # passed to `Learner`: `splitter`, `cb_funcs`
+               ) -> Learner:
+    "A Learner with the standard callbacks: `DeviceCallback`, `AvgStatsCallback(metrics)`, `Recorder`, and `ProgressCallback` unless `progress=False`."
+    std = [DeviceCallback(device), AvgStatsCallback(metrics), Recorder()] + ([ProgressCallback()] if progress else [])
+    learn = Learner(model, data, loss_func, opt_func, lr, cbs=std + listify(cbs), **kwargs)
+    learn.quiet = quiet
+    return learn
+
 # %% ../nbs/03_learner.ipynb #c040
 cb_types = SimpleNamespace(**{o: o for o in sorted(Learner.ALL_CBS)})
 
@@ -269,13 +312,20 @@ def save_checkpoint(path:str|Path, model:nn.Module, opt=None, **extra):
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     state = {'model': {k: v.detach().cpu() for k, v in model.state_dict().items()}, **extra}
     if opt is not None: state['opt'] = opt.state_dict()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f: torch.save(state, f); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+    with atomic_write(path) as f: torch.save(state, f)
     return path
+
+def load_state(path:str|Path, device=None) -> dict:
+    "The dict saved in the checkpoint file `path`, read with `torch.load(weights_only=True)`; a file that isn't one raises `CheckpointError`."
+    path = Path(path)
+    try: state = torch.load(path, map_location=device or 'cpu', weights_only=True)
+    except FileNotFoundError: raise
+    except Exception as e:
+        raise CheckpointError(f"{path.name} is not a readable checkpoint (truncated, corrupt, or holding pickled code, "
+                              f"which weights_only loading refuses): {type(e).__name__}: {str(e)[:300]}") from None
+    if not isinstance(state, dict) or not isinstance(state.get('model'), dict):
+        raise CheckpointError(f"{path.name} has no 'model' state dict; was it written by save_checkpoint?")
+    return state
 
 def check_state_dict(model:nn.Module, sd:dict):
     "Raise `CheckpointError` listing missing keys, unexpected keys and shape mismatches between `sd` and `model`."
@@ -290,14 +340,7 @@ def check_state_dict(model:nn.Module, sd:dict):
 
 def load_checkpoint(path:str|Path, model:nn.Module, opt=None, device=None) -> dict:
     "Load a checkpoint written by `save_checkpoint` into `model` (and `opt`); the model is unchanged on any error."
-    path = Path(path)
-    try: state = torch.load(path, map_location=device or 'cpu', weights_only=True)
-    except FileNotFoundError: raise
-    except Exception as e:
-        raise CheckpointError(f"{path} is not a readable checkpoint (truncated, corrupt, or holding pickled code, "
-                              f"which weights_only loading refuses): {type(e).__name__}: {str(e)[:300]}") from None
-    if not isinstance(state, dict) or not isinstance(state.get('model'), dict):
-        raise CheckpointError(f"{path} has no 'model' state dict; was it written by save_checkpoint?")
+    state = load_state(path, device)
     check_state_dict(model, state['model'])
     model.load_state_dict(state['model'])
     if opt is not None and 'opt' in state: opt.load_state_dict(state['opt'])
@@ -322,15 +365,11 @@ def cached_model(model:nn.Module, # built as `spec` says; it receives the cached
                  kind:str='models', # the folder of the cache
                 ) -> dict:
     "Give `model` the weights that `spec` defines: read from the cache, or trained by `train(model)` and saved there first. Returns the metadata."
-    path, spec = spec_path(kind, spec, '.pth'), json.loads(json.dumps(spec))
-    if path.exists():
-        try: state = load_checkpoint(path, model)
-        except CheckpointError: state = {}                   # damaged, or saved from another model: train again
-        if state.get('spec') == spec: return {k: v for k, v in state.items() if k not in ('model', 'opt')}
-    t0 = time.perf_counter()
-    meta = json.loads(json.dumps(dict(train(model) or {}, spec=spec, seconds=time.perf_counter() - t0)))
-    save_checkpoint(path, model, **meta)
-    return meta
+    def save(path, extra, meta): save_checkpoint(path, model, **json.loads(json.dumps(dict(extra or {}, **meta))))
+    def load(path):
+        meta = {k: v for k, v in load_checkpoint(path, model).items() if k not in ('model', 'opt')}
+        return meta, meta
+    return cached(kind, spec, lambda: train(model), save, load, '.pth')[0]
 
 # %% ../nbs/03_learner.ipynb #c057
 class LR_Find(Callback):

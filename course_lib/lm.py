@@ -8,7 +8,7 @@ import json, math, tempfile, time
 from pathlib import Path
 import torch
 from .core import *
-from .datasets import spec_path, wiki_articles, sotu_speeches
+from .datasets import spec_path, cached, wiki_articles, sotu_speeches
 from .learner import *
 from .optimizer import adam_opt
 from .schedule import sched_1cycle
@@ -30,15 +30,15 @@ def language_model_learner(data, # a DataBunch of (bs, bptt) LM batches, e.g. fr
                            alpha:float=2., beta:float=1., # AR and TAR weights
                            clip:float=0.1, # max global gradient norm
                            opt_func=adam_opt, # the optimizer
+                           device=None, # default: `default_device()`
+                           progress:bool=True, quiet:bool=False, # progress bars; no table of epochs at all
                            cbs=None, # more callbacks
-                           progress:bool=True, # show progress bars
                           ) -> Learner:
-    "A `Learner` for an AWD-LSTM language model, with AR/TAR, gradient clipping, loss/accuracy stats and a recorder."
+    "`get_learner` for an AWD-LSTM language model: flat cross-entropy and accuracy, AR/TAR, gradient clipping."
     config = dict(awd_lstm_small_config if config is None else config)
     model = get_language_model(vocab_sz, **config, drop_mult=drop_mult)
-    cbs = [RNNTrainer(alpha, beta), GradientClipping(clip), AvgStatsCallback([accuracy_flat]), Recorder()] + \
-          ([ProgressCallback()] if progress else []) + listify(cbs)
-    learn = Learner(model, data, cross_entropy_flat, opt_func, lr, cbs=cbs)
+    learn = get_learner(model, data, cross_entropy_flat, opt_func, lr, metrics=accuracy_flat, device=device, progress=progress,
+                        quiet=quiet, cbs=[RNNTrainer(alpha, beta), GradientClipping(clip)] + listify(cbs))
     learn.config = config
     return learn
 
@@ -80,12 +80,9 @@ def load_lm_state(path:str|Path, # a folder written by `save_lm`
     for f in ('weights.pth', 'vocab.json'):
         if not (path/f).exists(): raise FileNotFoundError(f"{path/f} is missing: save a language model with save_lm({str(path)!r}, model, vocab, config)")
     vocab = Vocab.load(path/'vocab.json')
-    try: state = torch.load(path/'weights.pth', map_location='cpu', weights_only=True)
-    except Exception as e:
-        raise CheckpointError(f"{path/'weights.pth'} is not a readable checkpoint (truncated, corrupt, or holding pickled code, "
-                              f"which weights_only loading refuses): {type(e).__name__}: {str(e)[:200]}") from None
-    if not (isinstance(state, dict) and isinstance(state.get('model'), dict) and isinstance(state.get('config'), dict)):
-        raise CheckpointError(f"{path/'weights.pth'} has no 'model' weights and 'config'; was it written by save_lm?")
+    state = load_state(path/'weights.pth')
+    if not isinstance(state.get('config'), dict):
+        raise CheckpointError(f"{path.name}/weights.pth has no 'config'; was it written by save_lm?")
     sd = state.pop('model')
     for k in ('0.emb.weight', '1.decoder.bias'):
         if k in sd and sd[k].shape[0] != len(vocab):
@@ -109,14 +106,11 @@ def cached_lm(path:str|Path, # the cache folder (see `save_lm`)
               train, # called with no argument when the cache doesn't hold this `spec`; returns (learner, vocab)
              ) -> tuple[dict, Vocab, dict]:
     "The saved state of the language model in `path` (see `load_lm_state`): trained by `train()` and saved first unless it was saved with `spec`."
-    path, spec = Path(path), json.loads(json.dumps(spec))
-    state = load_lm_state(path) if (path/'weights.pth').exists() else None
-    if state is None or state[2].get('spec') != spec:
-        t0 = time.perf_counter()
-        learn, vocab = train()
-        save_lm(path, learn.model, vocab, learn.config, spec=spec, log=learn.avg_stats.log, train_time=time.perf_counter() - t0)
-        state = load_lm_state(path)
-    return state
+    def save(path, learn_vocab, meta):
+        learn, vocab = learn_vocab
+        save_lm(path, learn.model, vocab, learn.config, log=learn.avg_stats.log, train_time=meta['seconds'], **meta)
+    def load(path): state = load_lm_state(path); return state, state[2]
+    return cached('lm', spec, train, save, load, path=path)[0]
 
 # %% ../nbs/22_lm_pretrain.ipynb #c023
 lm_corpora = dict(wiki=wiki_articles, sotu=sotu_speeches)      # name → a function returning (train_texts, valid_texts)

@@ -13,7 +13,7 @@ from .learner import *
 
 # %% auto #0
 __all__ = ['annealer', 'sched_lin', 'sched_cos', 'sched_no', 'sched_exp', 'combine_scheds', 'create_phases', 'cos_1cycle_anneal',
-           'ParamScheduler', 'sched_1cycle']
+           'ParamScheduler', 'sched_1cycle', 'fit_one_cycle']
 
 # %% ../nbs/05_schedule.ipynb #c005
 def annealer(f):
@@ -87,3 +87,15 @@ def sched_1cycle(lrs, # peak lr, or one per parameter group
     sched_lr = [combine_scheds(phases, cos_1cycle_anneal(lr/div, lr, lr/div_final)) for lr in listify(lrs)]
     sched_mom = combine_scheds(phases, cos_1cycle_anneal(mom_start, mom_mid, mom_end))
     return [ParamScheduler('lr', sched_lr), ParamScheduler(mom_name, sched_mom)]
+
+# %% ../nbs/05_schedule.ipynb #c018aa
+def fit_one_cycle(learn:Learner, epochs:int,
+                  lr:float|None=None, # the peak learning rate; default `learn.lr`
+                  pct_start:float=0.3, # the fraction of training spent warming up
+                  cbs=None, # more callbacks for this fit only
+                  **kwargs, # passed to `sched_1cycle` (div, div_final, moms)
+                 ):
+    "`learn.fit(epochs)` with the one-cycle schedules of the lr and the momentum (`sched_1cycle`)."
+    if learn.opt is None: learn.create_opt()
+    mom_name = 'momentum' if 'momentum' in opt_hypers(learn.opt)[0] else 'mom'
+    learn.fit(epochs, cbs=sched_1cycle(lr or learn.lr, pct_start, mom_name=mom_name, **kwargs) + listify(cbs))

@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader, Sampler, BatchSampler
 from fastprogress.fastprogress import progress_bar
 from fastcore.basics import patch
 from .core import *
-from .datasets import data_path, _atomic
+from .datasets import data_path, atomic_write
 from .data import DataBunch
 
 # %% auto #0
@@ -207,7 +207,7 @@ def _rule_key(f) -> str:
 # %% ../nbs/20_text.ipynb #c048
 def _write_tokens(path:Path, toks:list[list[str]]):
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _atomic(path) as f: f.write(json.dumps({'format': 'course_lib.tokens', 'version': 1, 'tokens': toks}, ensure_ascii=False).encode())
+    with atomic_write(path) as f: f.write(json.dumps({'format': 'course_lib.tokens', 'version': 1, 'tokens': toks}, ensure_ascii=False).encode())
 
 def _read_tokens(path:Path, n:int) -> list[list[str]]|None:
     "The `n` token lists cached in `path`; None if there is no file, with a warning if it is unusable."
@@ -324,7 +324,7 @@ def textify(self:Vocab, ids) -> str:
 @patch
 def save(self:Vocab, path:str|Path):
     "Save as JSON (atomically): {'format': 'course_lib.Vocab', 'version': 1, 'itos': [...]}."
-    with _atomic(Path(path)) as f: f.write(json.dumps({'format': 'course_lib.Vocab', 'version': 1, 'itos': self.itos}, ensure_ascii=False).encode())
+    with atomic_write(Path(path)) as f: f.write(json.dumps({'format': 'course_lib.Vocab', 'version': 1, 'itos': self.itos}, ensure_ascii=False).encode())
 
 @patch(cls_method=True)
 def load(cls:Vocab, path:str|Path) -> Vocab:

@@ -15,7 +15,7 @@ from .vision import *
 from .distributed import *
 
 # %% auto #0
-__all__ = ['archs', 'parse_args', 'get_recipe', 'get_precision', 'get_learner', 'main']
+__all__ = ['archs', 'parse_args', 'get_recipe', 'get_precision', 'learner_from_args', 'main']
 
 # %% ../nbs/31_train.ipynb #c007
 archs = dict(xresnet18_28=xresnet18_28, simple_cnn=simple_cnn, xresnet18=xresnet18, xresnet34=xresnet34, xresnet50=xresnet50)
@@ -54,7 +54,7 @@ def parse_args(argv:list[str]|None=None, # the arguments; default `sys.argv[1:]`
 
 # %% ../nbs/31_train.ipynb #c011
 def get_recipe(args:argparse.Namespace) -> Recipe:
-    "The recipe `args.recipe` with the settings the flags give, and autocast left to `get_learner`."
+    "The recipe `args.recipe` with the settings the flags give, and autocast left to `learner_from_args`."
     r = recipes[args.recipe]
     new = dict(arch=archs.get(args.arch), epochs=args.epochs, bs=args.bs, lr=args.lr, mixup=args.mixup,
                loss_func=None if args.label_smoothing is None else LabelSmoothingCrossEntropy(args.label_smoothing))
@@ -65,7 +65,7 @@ def get_precision(args:argparse.Namespace) -> str:
     if args.precision: return args.precision
     return ('fp16' if torch.cuda.is_available() else 'bf16') if recipes[args.recipe].mixed_precision else 'fp32'
 
-def get_learner(args:argparse.Namespace) -> Learner:
+def learner_from_args(args:argparse.Namespace) -> Learner:
     "The data and the Learner that `args` describe, with an autocast callback for bf16 or fp16."
     recipe, precision = get_recipe(args), get_precision(args)
     set_seed(args.seed)                                   # the same initial weights in every process (DDP copies rank 0's anyway)
@@ -74,8 +74,6 @@ def get_learner(args:argparse.Namespace) -> Learner:
     return recipe.learner(data, progress=args.progress, cbs=cbs)
 
 # %% ../nbs/31_train.ipynb #c015
-def _print_row(row): print(' '.join(f'{v:>14}' for v in row), flush=True)
-
 def main(argv:list[str]|None=None, # the command line; default `sys.argv[1:]`
         ) -> Learner:
     "Train as the command line says, in this process alone, or as one rank of a torchrun job; return the Learner."
@@ -83,9 +81,8 @@ def main(argv:list[str]|None=None, # the command line; default `sys.argv[1:]`
     joined = setup_distrib(args.timeout)
     try:
         rank, world = rank_distrib(), num_distrib()
-        learn, recipe = get_learner(args), get_recipe(args)
+        learn, recipe = learner_from_args(args), get_recipe(args)
         set_seed(args.seed + rank)                        # each rank its own augmentation and MixUp draws
-        learn.logger = _print_row
         if rank == 0:
             backend = f"{dist.get_backend()} " if world > 1 else ''
             print(f"{args.recipe}: {recipe.arch.__name__}, {recipe.epochs} epoch(s), batch {recipe.bs} = {world} process(es) × "

@@ -5,16 +5,16 @@
 # %% ../nbs/14_transfer_learning.ipynb #c002
 from __future__ import annotations
 from pathlib import Path
+import math
 import torch, torch.nn as nn
 from .core import *
 from .data import *
 from .learner import *
 from .schedule import *
-from .vision import *
 
 # %% auto #0
 __all__ = ['bn_types', 'load_pretrained', 'AdaptiveConcatPool2d', 'TransferModel', 'cut_body', 'num_features', 'adapt_model',
-           'freeze', 'unfreeze', 'bn_splitter', 'fine_tune']
+           'body_splitter', 'bn_splitter', 'freeze_to', 'freeze', 'unfreeze', 'disc_lrs', 'fine_tune']
 
 # %% ../nbs/14_transfer_learning.ipynb #c009
 def _model(learn_or_model) -> nn.Module: return learn_or_model.model if isinstance(learn_or_model, Learner) else learn_or_model
@@ -87,28 +87,48 @@ def _transfer_model(learn_or_model) -> TransferModel:
         raise TypeError(f"expected a model from adapt_model (a TransferModel with .body and .head), got {type(m).__name__}: call adapt_model first")
     return m
 
-def freeze(learn_or_model, # a Learner or a `TransferModel`
-           bn:bool=False, # also freeze the BatchNorm layers: γ, β and the running statistics
-          ):
-    "Train only the head: no gradients for the body's parameters, except the BatchNorm layers' unless `bn`."
-    m = _transfer_model(learn_or_model)
-    for l in m.body.modules():
-        if bn or not isinstance(l, bn_types):
-            for p in l.parameters(recurse=False): p.requires_grad_(False)
-    m.train(m.training)
+def body_splitter(model:nn.Module) -> list[list[torch.Tensor]]:
+    "Two parameter groups: the whole body, then the head."
+    m = _transfer_model(model)
+    return [list(m.body.parameters()), list(m.head.parameters())]
 
-def unfreeze(learn_or_model):
-    "Train every parameter again; BatchNorm layers go back to updating their statistics in training mode."
-    m = _transfer_model(learn_or_model)
-    for p in m.parameters(): p.requires_grad_(True)
-    m.train(m.training)
-
-# %% ../nbs/14_transfer_learning.ipynb #c042
 def bn_splitter(model:nn.Module) -> list[list[torch.Tensor]]:
     "Two parameter groups: the body without its BatchNorm layers, then the BatchNorm layers and the head."
     m, g1, g2 = _transfer_model(model), [], []
     for l in m.body.modules(): (g2 if isinstance(l, bn_types) else g1).extend(l.parameters(recurse=False))
     return [g1, g2 + list(m.head.parameters())]
+
+def freeze_to(learn_or_model, # a Learner, or a model when `splitter` is given
+              n:int, # train groups `n` and above (negative: count from the top); 0 unfreezes everything
+              splitter=None, # model → parameter groups; None: the Learner's `splitter`
+             ):
+    "Freeze the parameter groups below `n` (no gradient, so the optimizer skips them) and unfreeze the others."
+    model, splitter = _model(learn_or_model), splitter or learn_or_model.splitter
+    groups = splitter(model)
+    n = n % len(groups) if n < 0 else n
+    for i, g in enumerate(groups):
+        for p in g: p.requires_grad_(i >= n)
+    model.train(model.training)                              # a TransferModel sets its frozen BatchNorm layers to eval
+
+def freeze(learn_or_model, # a Learner or a `TransferModel`
+           bn:bool=False, # also freeze the BatchNorm layers: γ, β and the running statistics
+          ):
+    "Train only the head: no gradients for the body's parameters, except the BatchNorm layers' unless `bn`."
+    freeze_to(learn_or_model, 1, body_splitter if bn else bn_splitter)
+
+def unfreeze(learn_or_model):
+    "Train every parameter again; BatchNorm layers go back to updating their statistics in training mode."
+    freeze_to(learn_or_model, 0, body_splitter)
+
+# %% ../nbs/14_transfer_learning.ipynb #c042
+def disc_lrs(lr:float, # the learning rate of the top group
+             n_groups:int, # how many groups
+             factor=2.6, # each group's rate is the one above divided by this; or one factor per gap, bottom gap first
+            ) -> list[float]:
+    "Discriminative learning rates, bottom group first: with one `factor`, `lr/factor**(n_groups-1)`, ..., `lr/factor`, `lr`."
+    fs = [factor] * (n_groups - 1) if isinstance(factor, (int, float)) else list(factor)
+    if len(fs) != n_groups - 1: raise ValueError(f"{n_groups} groups need one factor or {n_groups - 1} factors (one per gap), got {factor}")
+    return [lr / math.prod(fs[i:]) for i in range(n_groups)]
 
 # %% ../nbs/14_transfer_learning.ipynb #c049
 def fine_tune(learn:Learner, # a Learner whose model came from `adapt_model`
@@ -126,4 +146,4 @@ def fine_tune(learn:Learner, # a Learner whose model came from `adapt_model`
     freeze(learn, bn=bn)
     if freeze_epochs: fit_one_cycle(learn, freeze_epochs, lr, cbs=cbs, **kwargs)
     unfreeze(learn); learn.opt = None
-    fit_one_cycle(learn, epochs, [lr/div, lr], cbs=cbs, **kwargs)
+    fit_one_cycle(learn, epochs, disc_lrs(lr, 2, div), cbs=cbs, **kwargs)

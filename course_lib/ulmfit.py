@@ -13,10 +13,11 @@ from .schedule import ParamScheduler, combine_scheds, sched_lin
 from .text import Tokenizer, Vocab, pad_collate
 from .awd_lstm import *
 from .lm import *
+from .transfer import freeze_to, disc_lrs
 
 # %% auto #0
-__all__ = ['awd_lstm_clas_config', 'match_embeds', 'lm_splitter', 'disc_lrs', 'freeze_to', 'sched_stlr', 'sched_stlr_mom',
-           'SkipValidation', 'gradual_unfreeze', 'fine_tune_lm', 'pads_to_end', 'SentenceEncoder', 'masked_concat_pool',
+__all__ = ['awd_lstm_clas_config', 'match_embeds', 'lm_splitter', 'sched_stlr', 'sched_stlr_mom', 'SkipValidation',
+           'gradual_unfreeze', 'fine_tune_lm', 'pads_to_end', 'SentenceEncoder', 'masked_concat_pool',
            'PoolingLinearClassifier', 'get_text_classifier', 'load_encoder', 'class_splitter',
            'text_classifier_learner', 'predict', 'stage_epochs', 'train_classifier']
 
@@ -52,24 +53,6 @@ def lm_splitter(model:nn.Module) -> list[list]:
     "Parameter groups of a language model: each LSTM layer, then the embedding with the tied decoder."
     enc, dec = model
     return [_params(rnn) for rnn in enc.rnns] + [_params(enc.emb, dec)]
-
-def disc_lrs(lr:float, # the learning rate of the top group
-             n_groups:int, # how many groups
-             factor=2.6, # each group's rate is the one above divided by this; or one factor per gap, bottom gap first
-            ) -> list[float]:
-    "Discriminative learning rates, bottom group first: with one `factor`, `lr/factor**(n_groups-1)`, ..., `lr/factor`, `lr`."
-    fs = [factor] * (n_groups - 1) if isinstance(factor, (int, float)) else list(factor)
-    if len(fs) != n_groups - 1: raise ValueError(f"{n_groups} groups need one factor or {n_groups - 1} factors (one per gap), got {factor}")
-    return [lr / math.prod(fs[i:]) for i in range(n_groups)]
-
-def freeze_to(learn:Learner, # a Learner whose `splitter` returns parameter groups
-              n:int, # train groups `n` and above (negative: count from the top); 0 unfreezes everything
-             ):
-    "Freeze the parameter groups below `n` (no gradient, so the optimizer skips them) and unfreeze the others."
-    groups = learn.splitter(learn.model)
-    n = n % len(groups) if n < 0 else n
-    for i, g in enumerate(groups):
-        for p in g: p.requires_grad_(i >= n)
 
 # %% ../nbs/23_ulmfit.ipynb #c015
 def _slanted(start:float, peak:float, cut_frac:float):
@@ -216,12 +199,14 @@ def text_classifier_learner(data, # a DataBunch of padded (bs, seq_len) batches 
                             vocab_sz:int, n_class:int, # vocabulary size and number of classes
                             config:dict|None=None, drop_mult:float=0.5, # see `get_text_classifier`
                             lr:float=1e-2, clip:float=0.1, # base learning rate and gradient clipping
-                            cbs=None, progress:bool=True, **kwargs, # more callbacks; kwargs for `get_text_classifier`
+                            device=None, # default: `default_device()`
+                            progress:bool=True, quiet:bool=False, # progress bars; no table of epochs at all
+                            cbs=None, **kwargs, # more callbacks; kwargs for `get_text_classifier`
                            ) -> Learner:
-    "A `Learner` for an AWD-LSTM text classifier (Adam, cross-entropy, accuracy, `class_splitter`)."
+    "`get_learner` for an AWD-LSTM text classifier: Adam, cross-entropy, accuracy, gradient clipping, `class_splitter`."
     model = get_text_classifier(vocab_sz, n_class, config, drop_mult, **kwargs)
-    cbs = [GradientClipping(clip), AvgStatsCallback([accuracy]), Recorder()] + ([ProgressCallback()] if progress else []) + listify(cbs)
-    return Learner(model, data, F.cross_entropy, adam_opt, lr, splitter=class_splitter, cbs=cbs)
+    return get_learner(model, data, F.cross_entropy, adam_opt, lr, metrics=accuracy, device=device, progress=progress,
+                       quiet=quiet, cbs=[GradientClipping(clip)] + listify(cbs), splitter=class_splitter)
 
 # %% ../nbs/23_ulmfit.ipynb #c056
 @torch.no_grad()
@@ -274,8 +259,7 @@ def train_classifier(data, vocab_sz:int, n_class:int, # the classification data
     recipe = recipe or ('scratch' if lm_wgts is None else 'ulmfit')
     if recipe not in ('ulmfit', 'scratch'): raise ValueError(f"recipe must be 'ulmfit' or 'scratch', got {recipe!r}")
     config = dict(awd_lstm_clas_config, **{k: config[k] for k in ('emb_sz', 'n_hid', 'n_layers')}) if config else None
-    learn = text_classifier_learner(data, vocab_sz, n_class, config, drop_mult, progress=progress)
-    if not progress: learn.logger = lambda row: None
+    learn = text_classifier_learner(data, vocab_sz, n_class, config, drop_mult, progress=progress, quiet=not progress)
     if lm_wgts is not None: load_encoder(learn.model, lm_wgts)
     if recipe == 'scratch': learn.fit(sum(epochs), cbs=_stlr_cbs(scratch_lr, moms=moms, validate=validate))
     else: gradual_unfreeze(learn, lrs, epochs, factor=factor, moms=moms, validate=validate)

@@ -26,8 +26,7 @@ from .xresnet import *
 
 # %% auto #0
 __all__ = ['fashion_stats', 'imagenet_stats', 'shifts_and_flips', 'recipes', 'fashion_data', 'imagenette_data', 'imagenette_160',
-           'normalize', 'xresnet18_28', 'ChannelsLast', 'cnn_learner', 'fit_one_cycle', 'Recipe', 'describe',
-           'recipe_model', 'FlipTTA']
+           'normalize', 'xresnet18_28', 'ChannelsLast', 'cnn_learner', 'Recipe', 'describe', 'recipe_model', 'FlipTTA']
 
 # %% ../nbs/13_train_imagenette.ipynb #c007
 def fashion_data(bs:int=256, # training batch size (validation uses 2·bs)
@@ -106,10 +105,11 @@ def cnn_learner(arch, # builds the model: `arch(c_in=..., c_out=...)`, e.g. `xre
                 channels_last:bool=False, # NHWC memory layout for the model and the batches
                 device=None, # default: `default_device()`
                 progress:bool=True, # fastprogress bars
+                quiet:bool=False, # no table of epochs
                 cbs=None, # more callbacks
                 **kwargs, # passed to `Learner` (`splitter`, `cb_funcs`)
                ) -> Learner:
-    "A Learner for `arch` on `data`, with device placement, augmentation, normalisation, MixUp and stats callbacks."
+    "`get_learner` for `arch` on `data` (accuracy as the metric), with augmentation, normalisation, MixUp and the speed settings."
     if c_in is not None and data.c_in is not None and c_in != data.c_in:
         raise ValueError(f"c_in={c_in}, but the data's images have {data.c_in} channel(s): leave c_in out, or convert the images "
                          "in `aug`/`norm` (e.g. gray→RGB with x.expand(-1, 3, -1, -1))")
@@ -120,20 +120,8 @@ def cnn_learner(arch, # builds the model: `arch(c_in=..., c_out=...)`, e.g. `xre
     xtra = [MixUp(mixup)] if mixup else []
     if channels_last: xtra.append(ChannelsLast())
     if mixed_precision: xtra.append(AutocastMixedPrecision())
-    std = [DeviceCallback(device), AvgStatsCallback(accuracy)] + ([ProgressCallback()] if progress else [])
-    return Learner(arch(c_in=c_in, c_out=c_out), data, loss_func, opt_func, lr=lr, cbs=std + tfms + xtra + listify(cbs), **kwargs)
-
-# %% ../nbs/13_train_imagenette.ipynb #c032
-def fit_one_cycle(learn:Learner, epochs:int,
-                  lr:float|None=None, # the peak learning rate; default `learn.lr`
-                  pct_start:float=0.3, # the fraction of training spent warming up
-                  cbs=None, # more callbacks for this fit only
-                  **kwargs, # passed to `sched_1cycle` (div, div_final, moms)
-                 ):
-    "`learn.fit(epochs)` with the one-cycle schedules of the lr and the momentum (`sched_1cycle`)."
-    if learn.opt is None: learn.create_opt()
-    mom_name = 'momentum' if 'momentum' in opt_hypers(learn.opt)[0] else 'mom'
-    learn.fit(epochs, cbs=sched_1cycle(lr or learn.lr, pct_start, mom_name=mom_name, **kwargs) + listify(cbs))
+    return get_learner(arch(c_in=c_in, c_out=c_out), data, loss_func, opt_func, lr, metrics=accuracy, device=device,
+                       progress=progress, quiet=quiet, cbs=tfms + xtra + listify(cbs), **kwargs)
 
 # %% ../nbs/13_train_imagenette.ipynb #c036
 @dataclass
@@ -197,7 +185,7 @@ def recipe_model(recipe:str='fashion', # a name in `recipes`
     r = recipes[recipe]
     spec = dict(recipe=recipe, settings=r.spec(), epochs=epochs or r.epochs, seed=seed, data=data_kwargs)
     set_seed(seed)
-    learn = r.learner(r.data(**data_kwargs), progress=progress, cbs=[Recorder()])
+    learn = r.learner(r.data(**data_kwargs), progress=progress)
     def train(model):
         r.fit(learn, spec['epochs'])
         return dict(log=learn.avg_stats.log, losses=[l.item() for l in learn.recorder.losses])

@@ -153,11 +153,11 @@ def test_get_language_model_grads_and_tying():
     assert m[0].emb_dp.embed_p == pytest.approx(0.02) and m[1].output_dp.p == pytest.approx(0.08)
 
 class Capture(Callback):
-    "Record (in_train, loss, loss_grad) after the loss and the global grad norm after backward (runs after the others)."
+    "Record (in_train, loss, loss_grad) after the loss and the global grad norm at before_step, after the clipping (order 0)."
     _order = 100
     def begin_fit(self): self.losses, self.norms = [], []
     def after_loss(self): self.losses.append((self.in_train, self.loss.item(), self.loss_grad.item()))
-    def after_backward(self): self.norms.append(torch.stack([p.grad.norm() for p in self.model.parameters() if p.grad is not None]).norm().item())
+    def before_step(self): self.norms.append(torch.stack([p.grad.norm() for p in self.model.parameters() if p.grad is not None]).norm().item())
 
 def lm_data(n_tok=4000, bs=8, bptt=10, vocab=30):
     "Batches of a stream that repeats a fixed random sentence: easy to learn, in LM format (y = x shifted by one)."
@@ -176,7 +176,7 @@ def test_learner_end_to_end():
     cap = Capture()
     learn = Learner(model, data, loss_func=cross_entropy_flat, opt_func=torch.optim.Adam, lr=1e-2,
                     cbs=[RNNTrainer(2., 1.), GradientClipping(0.5), AvgStatsCallback([accuracy_flat]), cap])
-    learn.logger = lambda *a: None
+    learn.quiet = True
     learn.fit(3)
     log = learn.avg_stats.log
     assert log[-1]['valid_loss'] < 0.5*log[0]['train_loss'], log

@@ -2,7 +2,7 @@
 import math, os, re, subprocess, sys
 import pytest, torch
 from course_lib.learner import Callback
-from course_lib.train import parse_args, get_learner
+from course_lib.train import parse_args, learner_from_args
 
 ARGS = '--arch simple_cnn --n_train 2000 --n_valid 1001 --epochs 1 --bs 250 --precision fp32 --seed 3'.split()
 
@@ -44,8 +44,8 @@ def test_two_ranks_agree_and_report_the_whole_validation_set(tmp_path):
     log = torch.load(tmp_path/'model.pth', weights_only=True)['log']
     assert log[-1]['train_accuracy'] > 0.4 and log[-1]['valid_accuracy'] > 0.2            # it learned (chance: 0.1)
     # the reported metrics = one process validating rank 0's checkpoint on all 1,001 images (ranks saw 501 and 500)
-    learn = get_learner(parse_args(ARGS))
-    learn.load(tmp_path/'model.pth', with_opt=False); learn.logger = lambda *a: None
+    learn = learner_from_args(parse_args(ARGS))
+    learn.load(tmp_path/'model.pth', with_opt=False); learn.quiet = True
     learn.fit(1, cbs=ValidateOnly())
     assert learn.avg_stats.valid_stats.count == 1001
     assert math.isclose(learn.avg_stats.log[-1]['valid_accuracy'], log[-1]['valid_accuracy'], abs_tol=1e-6)

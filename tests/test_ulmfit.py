@@ -8,6 +8,7 @@ from course_lib.text import Vocab, Tokenizer, text_spec_tok, pad_collate
 from course_lib.awd_lstm import get_language_model
 from course_lib.lm import awd_lstm_small_config, save_lm, load_lm_state
 from course_lib.ulmfit import *
+from course_lib.transfer import freeze_to, disc_lrs
 
 pytestmark = pytest.mark.usefixtures('one_thread')
 

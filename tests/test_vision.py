@@ -40,7 +40,7 @@ def test_imagenette_recipe_trains(tmp_path):
     recipe = dataclasses.replace(recipes['imagenette'], arch=tiny, bs=6, lr=3e-3, mixed_precision=False)
     data = imagenette_data(make_imagenette(tmp_path), size=32, bs=recipe.bs)
     learn = recipe.learner(data, device='cpu', progress=False, cbs=[Recorder()])
-    learn.logger = lambda *a: None
+    learn.quiet = True
     recipe.fit(learn, 3)
     log = learn.avg_stats.log
     assert len(log) == 3 and all(math.isfinite(r['train_loss']) and math.isfinite(r['valid_loss']) for r in log)
@@ -58,5 +58,5 @@ def test_bad_layouts_and_channels(tmp_path):
     data = imagenette_data(root, size=32, valid_name='valid')
     with pytest.raises(ValueError, match='c_in=1, but the data'): cnn_learner(xresnet18, data, c_in=1)
     learn = cnn_learner(xresnet18, data, norm=fashion_stats, device='cpu', progress=False)
-    learn.logger = lambda *a: None
+    learn.quiet = True
     with pytest.raises(ValueError, match='1 channel statistics for a batch of shape'): learn.fit(1)
