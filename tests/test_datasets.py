@@ -199,7 +199,8 @@ def test_second_call_loads_the_processed_file(cache, monkeypatch):
     supply(monkeypatch, cache, 'movieReviewSnippets_GroundTruth.txt', '\r\n'.join(f'{i}\t{(-1)**i}\ts{i}' for i in range(10)).encode())
     first = ds.movie_reviews()
     (cache/'raw/movieReviewSnippets_GroundTruth.txt').unlink()          # the source is no longer needed
-    t0 = time.perf_counter(); assert ds.movie_reviews() == first; assert time.perf_counter() - t0 < 0.5
+    monkeypatch.setattr(ds, '_download', _offline)                       # nothing may be fetched again
+    assert ds.movie_reviews() == first
     assert not [p.name for p in cache.iterdir() if p.name.endswith('.tmp')]
 
 def test_processed_cache_is_not_unpickled(cache):
@@ -238,9 +239,7 @@ def test_real_data_cached(monkeypatch):
     monkeypatch.setattr(ds, '_download', _offline)
     names = ['fashion_mnist.npz', 'mnist_5k.npz', 'wiki_articles.json', 'sotu_speeches.json', 'movie_reviews.json']
     if not all((ds.data_path()/n).exists() for n in names): pytest.skip('run `make data` first')
-    t0 = time.perf_counter()
     x, y, xv, yv = ds.fashion_mnist(); m = ds.mnist_5k(); w = ds.wiki_articles(); s = ds.sotu_speeches(); r = ds.movie_reviews()
-    assert time.perf_counter() - t0 < 3
     assert (x.shape, xv.shape, m[0].shape, m[2].shape) == ((60000, 28, 28), (10000, 28, 28), (4000, 28, 28), (1000, 28, 28))
     assert (len(w[0]), len(w[1]), len(s[0]), len(s[1]), len(r[0]), len(r[2])) == (95, 11, 210, 23, 8453, 2113)
 
@@ -268,7 +267,7 @@ def test_untar_data(tmp_path, name):
     assert p == tmp_path/'data/pets' and (p/'images/a.jpg').read_bytes() == b'jpg' and (p/'README').read_bytes() == b'hi'
     assert sorted(os.listdir(tmp_path/'data')) == sorted(['pets', name])          # no temporary files left
     (tmp_path/'www'/name).unlink()
-    t0 = time.perf_counter(); assert ds.untar_data(url, tmp_path/'data') == p; assert time.perf_counter() - t0 < 0.05
+    assert ds.untar_data(url, tmp_path/'data') == p                              # the archive is gone: served from disk
     with pytest.raises(ds.DataUnavailableError, match=name): ds.untar_data(url, tmp_path/'data', force=True)
     assert (p/'README').exists()                                                  # a failed re-download keeps the data
 

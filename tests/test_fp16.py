@@ -93,3 +93,53 @@ def test_bad_input():
     assert {p.dtype for p in m.parameters()} == {torch.float32}          # refused before converting anything
     with pytest.raises(ValueError, match='torch.float16 or torch.bfloat16'): AutocastMixedPrecision(torch.float64)
     with pytest.raises(ValueError, match='scale_wait >= 1'): MixedPrecision(scale_wait=0)
+
+class Inside(Callback):
+    "Record, during training, the dtype of the model's inputs, weights and predictions, and how loss_grad relates to loss."
+    _order = 100                                               # after the mixed precision callbacks (99)
+    def begin_fit(self): self.seen = []
+    def after_loss(self):
+        if not self.in_train: return
+        w = next(self.model.parameters())
+        self.seen.append((self.xb.dtype, w.dtype, self.pred.dtype, (self.loss_grad/self.loss).item()))
+
+def test_fp16_really_runs_in_fp16():
+    "MixedPrecision trains an fp16 model on fp16 inputs with a scaled loss; plain fp32 would fail every check."
+    mp = MixedPrecision(loss_scale=2.**12)
+    learn, _ = train([mp, Inside()], epochs=1)
+    seen = learn.inside.seen
+    assert seen and all(x == torch.float16 and w == torch.float16 for x, w, _, _ in seen)   # the forward pass in fp16
+    assert all(p == torch.float32 for _, _, p, _ in seen)                                   # predictions cast back for the loss
+    assert all(r == pytest.approx(2.**12) for *_, r in seen)                                 # backward starts from loss × scale
+
+def test_autocast_fp16_scales_and_casts():
+    "AutocastMixedPrecision(fp16) computes the forward pass in fp16 with fp32 weights, and backward starts from a scaled loss."
+    learn, _ = train([AutocastMixedPrecision(torch.float16, device_type='cpu', init_scale=2.**10), Inside()], epochs=1)
+    seen = learn.inside.seen
+    assert all(w == torch.float32 and p == torch.float16 for _, w, p, _ in seen)
+    assert all(r == pytest.approx(2.**10) for *_, r in seen)
+
+class Overflow(Callback):
+    _order = 50                                                # after backward, before the mixed precision callbacks look
+    def after_backward(self): next(self.model.parameters()).grad.view(-1)[0] = float('inf')
+
+def one_step_move(mp, clip_order:int, overflow:bool=False) -> float:
+    "The norm of the weight change of one step at lr 1 of Linear(4, 2), with `mp` and clipping at 1e-3 (`_order` clip_order)."
+    from course_lib.awd_lstm import GradientClipping
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(8, 4, generator=g), torch.randint(0, 2, (8,), generator=g)
+    data = DataBunch(*get_dls(Dataset(x, y), Dataset(x, y), bs=8))
+    set_seed(0); model = nn.Linear(4, 2); w0 = flat(model)
+    clip = GradientClipping(1e-3); clip._order = clip_order
+    learn = Learner(model, data, F.cross_entropy, torch.optim.SGD, lr=1., cbs=[c for c in (mp, clip, Overflow() if overflow else None) if c])
+    learn.fit(1)
+    return (flat(learn.model) - w0).norm().item()
+
+@pytest.mark.parametrize('clip_order', [0, 98, 100])
+@pytest.mark.parametrize('make_mp', [lambda: MixedPrecision(loss_scale=2.**10),
+                                     lambda: AutocastMixedPrecision(torch.float16, device_type='cpu', init_scale=2.**10)])
+def test_clipping_sees_unscaled_gradients(make_mp, clip_order):
+    "With a loss scale of 2^10, clipping at 1e-3 moves the weights by 1e-3, as in fp32 (clipping scaled gradients: ~1e-6)."
+    assert one_step_move(None, clip_order) == pytest.approx(1e-3, abs=1e-6)
+    assert one_step_move(make_mp(), clip_order) == pytest.approx(1e-3, abs=2e-6)
+    assert one_step_move(make_mp(), clip_order, overflow=True) == 0.            # an overflow still skips the step

@@ -33,11 +33,13 @@ def test_worker_error_names_the_text(snippets):
 
 def test_cache_hit_and_invalidation(snippets, tmp_path):
     tok = Tokenizer(cache_dir=tmp_path)
-    t0 = time.perf_counter(); a = tok(snippets, progress=False); t1 = time.perf_counter()
+    a = tok(snippets, progress=False)
     files = list(tmp_path.glob('*.json')); assert len(files) == 1
     mtime = files[0].stat().st_mtime_ns
-    b = Tokenizer(cache_dir=tmp_path)(snippets, progress=False); t2 = time.perf_counter()   # a new Tokenizer, same rules
-    assert a == b and t2 - t1 < (t1 - t0) / 2 and files[0].stat().st_mtime_ns == mtime
+    fresh = Tokenizer(cache_dir=tmp_path)                                   # a new Tokenizer, same rules
+    fresh._run = lambda *a, **k: pytest.fail('tokenized again instead of reading the cache')
+    b = fresh(snippets, progress=False)
+    assert a == b and files[0].stat().st_mtime_ns == mtime
     c = tok(snippets[:-1] + [snippets[-1] + ' Extra'], progress=False)
     assert c[:-1] == a[:-1] and c[-1] == a[-1][:-1] + ['xxmaj', 'extra', 'xxeos']
     d = Tokenizer(post_rules=[deal_caps, add_eos_bos], cache_dir=tmp_path)(snippets, progress=False)   # no replace_all_caps
@@ -93,7 +95,7 @@ def test_literal_special_tokens_cannot_become_special():
     assert toks.count(PAD) == 0 and toks.count(EOS) == 1 and toks[-1] == EOS
 
 def test_million_character_document_time_and_memory():
-    "In a fresh process: a 1,000,000-character Wikipedia document takes bounded time and memory."
+    "In a fresh process: a 1,000,000-character Wikipedia document is tokenized in bounded memory (its speed: benchmarks/tokenizer_speed.py)."
     code = textwrap.dedent('''
         import resource, time
         from course_lib.datasets import wiki_articles
@@ -108,7 +110,6 @@ def test_million_character_document_time_and_memory():
     assert out.returncode == 0, out.stderr[-2000:]
     n_chars, n_toks, secs, mb = map(float, out.stdout.split()[-4:])
     assert n_chars == 1_000_000 and n_toks > 150_000
-    assert secs < 60, f"{secs:.1f}s for a million characters"
     assert mb < 500, f"peak memory grew by {mb:.0f} MB"
 
 def test_long_punctuation_run_is_linear():
@@ -116,8 +117,14 @@ def test_long_punctuation_run_is_linear():
     import random
     random.seed(0)
     junk = ''.join(random.choice('()[].,;:') for _ in range(30_000))
-    t0 = time.perf_counter(); toks = spacy_tokenize([junk])[0]
-    assert time.perf_counter() - t0 < 30 and ''.join(toks) == junk
+    from course_lib import text
+    seen = []
+    real = text._learn_pieces
+    def spy(words): seen.extend(words); return real(words)
+    text._learn_pieces = spy
+    try: toks = spacy_tokenize([junk])[0]
+    finally: text._learn_pieces = real
+    assert ''.join(toks) == junk and seen and max(map(len, seen)) <= 100      # spaCy only ever sees short pieces
 
 def test_vocab_file_roundtrip_and_bad_files(tmp_path):
     v = Vocab.create([Tokenizer().tokenize_one('The cat sat on the mat. The cat ran.')], min_freq=1)
