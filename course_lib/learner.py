@@ -117,7 +117,7 @@ def one_batch(self:Learner, i:int, b):
             self('after_backward'); self('before_step')
             self.opt.step();                                self('after_step')
         except CancelStepException:                         self('after_cancel_step')
-        self.opt.zero_grad()
+        finally:                                            self.opt.zero_grad()   # even when the batch is cancelled
     except CancelBatchException:                            self('after_cancel_batch')
     finally:                                                self('after_batch')
 
@@ -392,7 +392,8 @@ def lr_find(self:Learner, max_iter:int=100, min_lr:float=1e-6, max_lr:float=10, 
     "Run the LR range test without changing the model; suggest a tenth of the lr where the smoothed loss is lowest."
     states = copy.deepcopy(self.model.state_dict()), (copy.deepcopy(self.opt.state_dict()) if self.opt else None)
     rec = Recorder()
-    try: self.fit(max(1, math.ceil(max_iter/len(self.data.train_dl))), cbs=[LR_Find(max_iter, min_lr, max_lr), rec])
+    try:
+        with self.no_logging(): self.fit(max(1, math.ceil(max_iter/len(self.data.train_dl))), cbs=[LR_Find(max_iter, min_lr, max_lr), rec])
     finally:
         self.model.load_state_dict(states[0])
         if states[1] is not None: self.opt.load_state_dict(states[1])
