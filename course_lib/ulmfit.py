@@ -18,7 +18,7 @@ from .transfer import freeze_to, disc_lrs
 # %% auto #0
 __all__ = ['awd_lstm_clas_config', 'match_embeds', 'lm_splitter', 'sched_stlr', 'sched_stlr_mom', 'SkipValidation',
            'gradual_unfreeze', 'fine_tune_lm', 'pads_to_end', 'SentenceEncoder', 'masked_concat_pool',
-           'PoolingLinearClassifier', 'get_text_classifier', 'load_encoder', 'class_splitter',
+           'SafeBatchNorm1d', 'PoolingLinearClassifier', 'get_text_classifier', 'load_encoder', 'class_splitter',
            'text_classifier_learner', 'predict', 'stage_epochs', 'train_classifier']
 
 # %% ../nbs/23_ulmfit.ipynb #c005
@@ -148,6 +148,12 @@ def masked_concat_pool(out:torch.Tensor, # outputs (bs, seq_len, n), the padding
     avg = out.masked_fill(mask[..., None], 0.).sum(1) / lens[:, None]
     return torch.cat([last, mx, avg], 1)
 
+class SafeBatchNorm1d(nn.BatchNorm1d):
+    "BatchNorm1d that normalises a training batch of a single item with its running statistics, instead of failing on it."
+    def forward(self, x:torch.Tensor) -> torch.Tensor:
+        if not (self.training and x.shape[0] == 1): return super().forward(x)
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, False, 0., self.eps)
+
 class PoolingLinearClassifier(nn.Module):
     "Masked concat pooling, then blocks of BatchNorm, dropout and linear (ReLU between blocks)."
     def __init__(self, layers:list[int], # sizes: 3·emb_sz, hidden sizes..., number of classes
@@ -157,7 +163,7 @@ class PoolingLinearClassifier(nn.Module):
         if len(drops) != len(layers) - 1: raise ValueError(f"need one dropout per linear layer: {len(layers)-1} layers, got {len(drops)} dropouts")
         mods = []
         for i, (ni, no, p) in enumerate(zip(layers[:-1], layers[1:], drops)):
-            mods += [nn.BatchNorm1d(ni), nn.Dropout(p), nn.Linear(ni, no)] + ([nn.ReLU()] if i < len(drops) - 1 else [])
+            mods += [SafeBatchNorm1d(ni), nn.Dropout(p), nn.Linear(ni, no)] + ([nn.ReLU()] if i < len(drops) - 1 else [])
         self.layers = nn.Sequential(*mods)
 
     def forward(self, inp:tuple) -> torch.Tensor:

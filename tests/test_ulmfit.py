@@ -1,10 +1,10 @@
 """course_lib.ulmfit beyond the notebook: padding invariance over seeds and bptt values, predict's order, empty and
 over-long texts, bad input, match_embeds on saved models, and gradual unfreezing freezing the right groups. Seconds, no network."""
-import random
+import math, random
 import pytest, torch, torch.nn.functional as F
 from course_lib.core import set_seed
-from course_lib.learner import CheckpointError
-from course_lib.text import Vocab, Tokenizer, text_spec_tok, pad_collate
+from course_lib.learner import CheckpointError, Callback
+from course_lib.text import Vocab, Tokenizer, text_spec_tok, pad_collate, clas_databunch
 from course_lib.awd_lstm import get_language_model
 from course_lib.lm import awd_lstm_small_config, save_lm, load_lm_state
 from course_lib.ulmfit import *
@@ -109,3 +109,21 @@ def test_train_classifier_is_silent_and_ends_unfrozen(recipe, capsys):
     assert capsys.readouterr().out == ''
     assert all(p.requires_grad for p in learn.model.parameters())
     assert not torch.equal(learn.model[0].module.emb.weight, wgts['0.emb.weight'])      # the embedding trained too
+
+class BatchSizes(Callback):
+    def begin_fit(self): self.sizes = []
+    def after_pred(self):
+        if self.in_train: self.sizes.append(len(self.yb))
+
+@pytest.mark.parametrize('n, last', [(65, 1), (64, 64), (129, 1)])
+def test_last_training_batch_of_any_size(n, last):
+    "A training set one document over a multiple of the batch size used to crash the head's BatchNorm; it trains now."
+    set_seed(0)
+    docs = [torch.randint(8, 40, (int(torch.randint(5, 30, (1,))),)).tolist() for _ in range(n)]
+    labels = [i % 2 for i in range(n)]
+    data = clas_databunch(docs, labels, docs[:10], labels[:10], bs=64)
+    sizes = BatchSizes()
+    learn = train_classifier(data, 40, 2, config=dict(emb_sz=8, n_hid=8, n_layers=1), recipe='scratch', epochs=(1, 0, 0))
+    learn.fit(1, cbs=sizes)                                       # one more epoch, watching the batch sizes
+    assert sizes.sizes[-1] == last and sum(sizes.sizes) == n
+    assert all(math.isfinite(p.abs().sum().item()) for p in learn.model.parameters())
