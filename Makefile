@@ -8,7 +8,7 @@ PY    := $(BIN)/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 FULL ?= 0
 
-.PHONY: setup data browser lessons docs test sync pytest nbtest clean
+.PHONY: setup data browser lessons lab docs test sync pytest nbtest clean
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -25,6 +25,12 @@ browser:
 # every notebook runs even if one fails; the site is built from what ran; the exit status says whether all passed
 lessons: setup data
 	PY=$(PY) FULL=$(FULL) bash scripts/lessons.sh
+
+# take the course: JupyterLab on the lessons, the project's venv as the kernel; saving a lesson cleans it (scripts/lab_hooks.py)
+LAB_ARGS ?=
+lab: setup data
+	cd nbs && PYTHONPATH=$(CURDIR)/scripts ../$(BIN)/jupyter lab --FileContentsManager.pre_save_hook=lab_hooks.pre_save \
+	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 docs: setup
 	bash scripts/build_docs.sh

@@ -11,17 +11,10 @@ if command -v quarto >/dev/null; then
     nbdev-docs
     exit
 fi
-# smalldocs names each page after its notebook (00_core.html), so drop the output-file nbdev sets (core.html)
-python -c "
-import json
-from pathlib import Path
-from nbdev.serve import proc_nbs
-for nb in Path(proc_nbs()).glob('*.ipynb'):
-    d = json.loads(nb.read_text())
-    fm = d['cells'][0]['source'] if d['cells'] and d['cells'][0]['cell_type'] == 'raw' else []
-    keep = [l for l in fm if not l.startswith('output-file:')]
-    if keep != fm: d['cells'][0]['source'] = keep; nb.write_text(json.dumps(d, indent=1, ensure_ascii=False))
-"
+# nbdev processes the notebooks into _proc/; scripts/doc_links.py names each page after its notebook (00_core.html, not
+# nbdev's core.html) and links backticked public names to their API entries
+python -c "from nbdev.serve import proc_nbs; proc_nbs()"
+python scripts/doc_links.py _proc
 smalldocs render --quiet _proc
 rm -rf _docs
 mv _proc/_docs _docs

@@ -26,12 +26,18 @@ def is_slow(cell) -> bool:
     "Does `cell` carry nbdev's `#| slow` flag?"
     return cell.cell_type == 'code' and any(re.match(r'#\|\s*slow\b', l) for l in cell.source.splitlines()[:5])
 
-def drop_stale_progress(nb):
-    "Remove fastprogress bars from saved outputs: their live updates aren't saved, so they stay frozen at 0%."
+def _live_only(o) -> bool:
+    """An output that only means something in a live kernel: a fastprogress bar (its updates aren't saved, so it would stay
+    frozen at 0%), or an ipywidgets view (its state isn't saved: without a kernel it is the text `interactive(children=...`)."""
+    data = o.get('data', {})
+    return (o.get('output_type') == 'display_data' and '<progress' in ''.join(data.get('text/html', ''))) \
+        or 'application/vnd.jupyter.widget-view+json' in data
+
+def drop_live_outputs(nb):
+    "Remove the outputs that only mean something in a live kernel (see `_live_only`) from the notebook to be saved."
     for c in nb.cells:
-        if c.cell_type == 'code':
-            c.outputs = [o for o in c.get('outputs', []) if not (o.get('output_type') == 'display_data'
-                         and '<progress' in ''.join(o.get('data', {}).get('text/html', '')))]
+        if c.cell_type == 'code': c.outputs = [o for o in c.get('outputs', []) if not _live_only(o)]
+    nb.metadata.pop('widgets', None)
     return nb
 
 _row = re.compile(r'<tr>(.*?)</tr>', re.S)
@@ -82,7 +88,7 @@ def execute(path:Path, full:bool=False, timeout:int=7200) -> tuple[bool, float, 
         failed = ROOT/'_failed'/path.name
         failed.parent.mkdir(exist_ok=True); nbformat.write(nb, failed)
         return False, time.monotonic() - t0, error_line(e)
-    nbformat.write(drop_stale_progress(nb), path)
+    nbformat.write(drop_live_outputs(nb), path)
     return True, time.monotonic() - t0, ''
 
 def main(argv=None):

@@ -194,3 +194,83 @@ def test_home_screenshot(site, base_url, chromium, tmp_path):
     shot.parent.mkdir(exist_ok=True); shot.unlink(missing_ok=True)
     run_chromium(chromium, tmp_path/'profile', f'--screenshot={shot}', '--window-size=1280,1600', '--hide-scrollbars', base_url)
     assert shot.stat().st_size > 20_000, "the screenshot of the home page is nearly empty"
+
+# ------------------------------------------------------------------ what a reader sees in a real browser (Playwright)
+
+def show_doc_calls(nb:Path) -> int:
+    "How many `show_doc(...)` calls the page shows: one API entry each (cells nbdev drops don't count)."
+    def shown(c): d = directives(c); return not (d.keys() & {'hide', 'export', 'exporti', 'exports', 'default_exp'})
+    return sum(len(re.findall(r'^show_doc\(', src(c), re.M)) for c in cells(nb) if c['cell_type'] == 'code' and shown(c))
+
+@pytest.fixture(scope='module')
+def browser(chromium):
+    "Debian's Chromium driven by Playwright (the wheel's driver, no browser download)."
+    sync_api = pytest.importorskip('playwright.sync_api')
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=[f for f in CHROMIUM_FLAGS if f != '--headless'])
+        yield b
+        b.close()
+
+# the elements of the lesson's column that stick out of it without a scroll box of their own
+_OVERFLOW_JS = """() => {
+  const main = document.querySelector('main') || document.body, right = main.getBoundingClientRect().right + 2;
+  const out = [];
+  for (const el of main.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.right <= right) continue;
+    let boxed = false;
+    for (let a = el.parentElement; a && a !== main.parentElement; a = a.parentElement) {
+      const s = getComputedStyle(a);
+      if (['auto', 'scroll', 'hidden'].includes(s.overflowX) && a.getBoundingClientRect().right <= right) { boxed = true; break; }
+    }
+    if (!boxed) out.push(el.tagName + '.' + el.className + ': ' + (el.textContent || '').trim().slice(0, 60));
+  }
+  return out.slice(0, 5);
+}"""
+
+def luminance(rgb:str) -> float:
+    r, g, b = [int(v)/255 for v in re.findall(r'\d+', rgb)[:3]]
+    lin = lambda c: c/12.92 if c <= 0.03928 else ((c + 0.055)/1.055)**2.4
+    return 0.2126*lin(r) + 0.7152*lin(g) + 0.0722*lin(b)
+
+def contrast(fg:str, bg:str) -> float:
+    a, b = sorted([luminance(fg), luminance(bg)], reverse=True)
+    return (a + 0.05)/(b + 0.05)
+
+@pytest.mark.parametrize('nb', NOTEBOOKS, ids=lambda p: p.stem)
+def test_page_in_browser(nb, site, base_url, browser):
+    "Every API entry renders; previous/next links and the footer; nothing wider than the column without its own scroll box; no stderr, no absolute path, no Python-list log."
+    page = browser.new_page(viewport={'width': 1280, 'height': 900})
+    try:
+        page.goto(base_url + page_of(nb).name)
+        entries = page.locator('.cell-output-markdown > h3, .cell-output-markdown > h4').count()
+        assert entries == show_doc_calls(nb), f"{nb.name}: {show_doc_calls(nb)} show_doc calls but {entries} API entries on the page"
+        nav = page.locator('nav.page-navigation a')
+        assert nav.count() >= (1 if nb.stem in ('index', NOTEBOOKS[-1].stem) else 2), f"{nb.name}: no previous/next links"
+        assert page.locator('footer').count() and page.locator('footer').first.inner_text().strip(), f"{nb.name}: no footer"
+        assert not (wide := page.evaluate(_OVERFLOW_JS)), f"{nb.name}: wider than the column, without a scroll box: {wide}"
+        assert page.locator('.cell-output-stderr').count() == 0, f"{nb.name}: a stderr block"
+        outputs = '\n'.join(page.locator('.cell-output').all_inner_texts())
+        assert not (paths := re.findall(r'(?:/root/|/home/\w+/|/tmp/tmp\w+|/work/\w+|site-packages/)\S*', outputs)), f"{nb.name}: absolute paths {paths[:3]}"
+        assert not re.search(r"\[\s*'epoch',\s*'train_loss'|\[\s*'\d+',\s*'\d+\.\d+'", outputs), f"{nb.name}: a training log printed as a Python list"
+    finally: page.close()
+
+@pytest.mark.parametrize('query', ['learner', 'mixup', 'perplexity'])
+def test_search_hits_are_readable(site, base_url, browser, query):
+    "The search box finds hits with the page, the section and a snippet, in colours readable on their background (WCAG AA, 4.5:1)."
+    page = browser.new_page(viewport={'width': 1280, 'height': 900})
+    try:
+        page.goto(base_url + 'index.html')
+        box = page.locator('.smalldocs-search input').first
+        box.click(); box.type(query, delay=20)
+        page.wait_for_selector('.smalldocs-search-results .search-result', timeout=10_000)
+        hits = page.locator('.smalldocs-search-results .search-result')
+        assert hits.count() >= 3, f"{query!r}: {hits.count()} hits"
+        for part in ('.search-result-title', '.search-result-section', '.search-result-text'):
+            el = hits.first.locator(part)
+            assert el.count() and el.inner_text().strip(), f"{query!r}: the first hit has no {part}"
+            fg = el.evaluate("e => getComputedStyle(e).color")
+            bg = el.evaluate("""e => { for (let a = e; a; a = a.parentElement) { const c = getComputedStyle(a).backgroundColor;
+                                      if (c && !c.endsWith(', 0)') && c !== 'transparent') return c; } return 'rgb(255, 255, 255)'; }""")
+            assert contrast(fg, bg) >= 4.5, f"{part}: {fg} on {bg}, contrast {contrast(fg, bg):.1f}"
+    finally: page.close()
