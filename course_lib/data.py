@@ -296,7 +296,7 @@ def show_image(im:torch.Tensor, ax=None, title:str|None=None, figsize=(2, 2)):
     if ax is None: _, ax = plt.subplots(figsize=figsize)
     im = im.detach().cpu()
     im = im.float().div(255) if im.dtype == torch.uint8 else im.float().clamp(0, 1)
-    ax.imshow(im[0] if im.shape[0] == 1 else im.permute(1, 2, 0), cmap='gray', vmin=0, vmax=1)
+    ax.imshow((im[0] if im.shape[0] == 1 else im.permute(1, 2, 0)).numpy(), cmap='gray', vmin=0, vmax=1)
     ax.set_axis_off()
     if title is not None: ax.set_title(title, fontsize=9)
     return ax

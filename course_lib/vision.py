@@ -186,10 +186,12 @@ def recipe_model(recipe:str='fashion', # a name in `recipes`
     spec = dict(recipe=recipe, settings=r.spec(), epochs=epochs or r.epochs, seed=seed, data=data_kwargs)
     set_seed(seed)
     learn = r.learner(r.data(**data_kwargs), progress=progress)
+    trained = []
     def train(model):
-        r.fit(learn, spec['epochs'])
+        r.fit(learn, spec['epochs']); trained.append(True)
         return dict(log=learn.avg_stats.log, losses=[l.item() for l in learn.recorder.losses])
-    return learn, cached_model(learn.model, spec, train)
+    meta = cached_model(learn.model, spec, train)
+    return learn, dict(meta, trained_now=bool(trained))     # trained_now: False when it came from the cache
 
 # %% ../nbs/13_train_imagenette.ipynb #c046
 class FlipTTA(Callback):
