@@ -178,14 +178,14 @@ def spec(self:Recipe) -> dict:
 def recipe_model(recipe:str='fashion', # a name in `recipes`
                  epochs:int|None=None, # default: the recipe's
                  seed:int=42, # seeds the weights, the order of the batches and the augmentation
-                 progress:bool=True, # progress bars and the table of epochs while it trains
+                 progress:bool=True, # progress bars and the table of epochs while it trains; False: silent
                  **data_kwargs, # passed to the recipe's data, e.g. `n_train`, `n_valid`, `valid`, `classes` (a list)
                 ) -> tuple[Learner, dict]:
     "A Learner with the recipe's model trained as the arguments say: loaded from the cache if it was trained with the same spec, else trained and saved first."
     r = recipes[recipe]
     spec = dict(recipe=recipe, settings=r.spec(), epochs=epochs or r.epochs, seed=seed, data=data_kwargs)
     set_seed(seed)
-    learn = r.learner(r.data(**data_kwargs), progress=progress)
+    learn = r.learner(r.data(**data_kwargs), progress=progress, quiet=not progress)
     trained = []
     def train(model):
         r.fit(learn, spec['epochs']); trained.append(True)
