@@ -165,6 +165,6 @@ def get_pretrained_lm(path:str|Path|None=None, # the cache folder; None: a folde
 # %% ../nbs/22_lm_pretrain.ipynb #c029a
 lm_run_sizes = {  # the arguments of `get_pretrained_lm` for each size of run of the lessons (see `run_mode`)
     'quick': dict(n_train=3, n_valid=1, bs=16, bptt=35, epochs=1, config=dict(awd_lstm_small_config, emb_sz=32, n_hid=32)),
-    'default': dict(n_train=20, n_valid=4, epochs=1),     # a seventh of the text, once: about two minutes on 2 cores
+    'default': dict(n_train=20, n_valid=4, epochs=1),     # 7% of the text, once: about a minute on 2 cores
     'full': {},                                           # the recipe: the default arguments
 }
