@@ -1,7 +1,8 @@
 """The course in JupyterLab, in a real browser (Debian's Chromium driven by Playwright).
 
 A JupyterLab server runs on a copy of the lessons (in a temporary folder, with `make lab`'s save hook) on a free port,
-with `IN_TEST=1` so every kernel runs its lesson in quick mode. The tests:
+with `IN_TEST=1` so every kernel runs its lesson in quick mode, and without the full-scale cells (`#| slow`), which
+`make lessons` also leaves out by default. The tests:
 - open a lesson, run nothing, save: the file is byte for byte what it was;
 - run a lesson with an explorer and save: `nbdev-clean` then leaves only the outputs changed (no metadata, no widget state);
 - for every lesson with an explorer: run it, change one control, and see the explorer's output change (a screenshot of
@@ -24,6 +25,12 @@ def explorer_cell(nb:Path) -> int|None:
         if c['cell_type'] == 'code' and s.startswith('#| output: false') and ('interact(' in s or 'widgets.' in s): return i
 LESSONS = [p for p in sorted(NBS.glob('[0-9]*.ipynb')) if explorer_cell(p) is not None]
 
+def drop_slow_cells(p:Path):
+    "Remove the `#| slow` cells from a (clean) notebook, writing it back as nbdev-clean does."
+    nb = json.loads(p.read_text())
+    nb['cells'] = [c for c in nb['cells'] if not ''.join(c['source']).startswith('#| slow')]
+    p.write_text(json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + '\n')
+
 @pytest.fixture(scope='module')
 def chromium() -> str:
     exe = shutil.which('chromium') or shutil.which('chromium-browser')
@@ -37,6 +44,7 @@ def lab(tmp_path_factory):
     proj = tmp_path_factory.mktemp('lab')
     shutil.copy(ROOT/'pyproject.toml', proj/'pyproject.toml')
     shutil.copytree(NBS, proj/'nbs', ignore=shutil.ignore_patterns('.ipynb_checkpoints', '__pycache__'))
+    for p in (proj/'nbs').glob('[0-9]*.ipynb'): drop_slow_cells(p)
     s = socket.socket(); s.bind(('127.0.0.1', 0)); port = s.getsockname()[1]; s.close()
     env = dict(os.environ, IN_TEST='1', OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT/'scripts'), JUPYTER_CONFIG_DIR=str(proj/'.jupyter'))
     server = subprocess.Popen([str(VENV_BIN/'jupyter'), 'lab', '--no-browser', f'--port={port}', '--ip=127.0.0.1', '--allow-root',
@@ -137,7 +145,8 @@ def test_explorer_responds(lab, browser, nb):
     page = open_notebook(browser, base, nb.name)
     try:
         run_all(page)
-        cell = page.locator('.jp-Notebook .jp-CodeCell').nth(sum(1 for c in json.loads(nb.read_text())['cells'][:explorer_cell(nb)] if c['cell_type'] == 'code'))
+        copy = nbs/nb.name                                     # the copy that runs: no slow cells
+        cell = page.locator('.jp-Notebook .jp-CodeCell').nth(sum(1 for c in json.loads(copy.read_text())['cells'][:explorer_cell(copy)] if c['cell_type'] == 'code'))
         cell.scroll_into_view_if_needed()
         page.wait_for_function("c => c.querySelector('.jp-OutputArea img, .jp-OutputArea pre, .jp-OutputArea svg')", arg=cell.element_handle(), timeout=30_000)
         first = _state(page, cell)
