@@ -5,18 +5,19 @@
 # %% ../nbs/01_datasets.ipynb #c002
 from __future__ import annotations
 import os, io, re, sys, bz2, gzip, html, json, time, shlex, shutil, hashlib, tarfile, zipfile, tempfile, subprocess
-import urllib.request, urllib.parse, functools
+import urllib.request, urllib.parse, functools, atexit
 import xml.etree.ElementTree as ET
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np
 import torch
+from .core import run_mode
 
 # %% auto #0
-__all__ = ['SOURCES', 'FASHION_CLASSES', 'data_path', 'atomic_write', 'spec_hash', 'spec_path', 'cached', 'cached_result',
-           'Source', 'DataUnavailableError', 'fashion_mnist', 'mnist_5k', 'wiki_articles', 'sotu_speeches',
-           'movie_reviews', 'URLs', 'untar_data']
+__all__ = ['SOURCES', 'FASHION_CLASSES', 'data_path', 'atomic_write', 'spec_hash', 'cache_path', 'spec_path', 'cached',
+           'cached_result', 'Source', 'DataUnavailableError', 'fashion_mnist', 'mnist_5k', 'wiki_articles',
+           'sotu_speeches', 'movie_reviews', 'URLs', 'untar_data']
 
 # %% ../nbs/01_datasets.ipynb #c005
 def data_path() -> Path:
@@ -44,12 +45,22 @@ def spec_hash(spec:dict) -> str:
     "A short, stable hash of a JSON-able `spec`: the order of its keys doesn't matter, and a tuple equals the list of its items."
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
+@functools.cache
+def _quick_cache() -> Path:
+    d = Path(tempfile.mkdtemp(prefix='course_lib_quick_'))
+    atexit.register(shutil.rmtree, d, ignore_errors=True)
+    return d
+
+def cache_path() -> Path:
+    "The spec cache's root: `data_path()/'cache'`; in quick mode (the tests) a fresh folder for this process, so every test runs the code."
+    return _quick_cache() if run_mode() == 'quick' else data_path()/'cache'
+
 def spec_path(kind:str, # a folder of the cache: 'runs', 'models', ...
               spec:dict, # JSON-able values that define what is cached
               suffix:str='.json', # the file's extension; '' for a folder
              ) -> Path:
-    "Where the cache keeps what `spec` defines: `data_path()/'cache'/kind/<spec_hash><suffix>`."
-    p = data_path()/'cache'/kind
+    "Where the cache keeps what `spec` defines: `cache_path()/kind/<spec_hash><suffix>`."
+    p = cache_path()/kind
     p.mkdir(parents=True, exist_ok=True)
     return p/f'{spec_hash(spec)}{suffix}'
 

@@ -207,7 +207,8 @@ def text_classifier_learner(data, # a DataBunch of padded (bs, seq_len) batches 
                             lr:float=1e-2, clip:float=0.1, # base learning rate and gradient clipping
                             device=None, # default: `default_device()`
                             progress:bool=True, quiet:bool=False, # progress bars; no table of epochs at all
-                            cbs=None, **kwargs, # more callbacks; kwargs for `get_text_classifier`
+                            cbs=None, # more callbacks
+                            **kwargs, # passed to `get_text_classifier` (e.g. `lin_ftrs`, `ps`, `bptt`)
                            ) -> Learner:
     "`get_learner` for an AWD-LSTM text classifier: Adam, cross-entropy, accuracy, gradient clipping, `class_splitter`."
     model = get_text_classifier(vocab_sz, n_class, config, drop_mult, **kwargs)
