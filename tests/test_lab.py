@@ -46,7 +46,11 @@ def lab(tmp_path_factory):
     shutil.copytree(NBS, proj/'nbs', ignore=shutil.ignore_patterns('.ipynb_checkpoints', '__pycache__'))
     for p in (proj/'nbs').glob('[0-9]*.ipynb'): drop_slow_cells(p)
     s = socket.socket(); s.bind(('127.0.0.1', 0)); port = s.getsockname()[1]; s.close()
-    env = dict(os.environ, IN_TEST='1', OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT/'scripts'), JUPYTER_CONFIG_DIR=str(proj/'.jupyter'))
+    settings = proj/'.jupyter'/'lab'/'user-settings'/'@jupyterlab'/'notebook-extension'
+    settings.mkdir(parents=True)                       # render every cell (no windowing), so the test can find any of them
+    (settings/'tracker.jupyterlab-settings').write_text(json.dumps({'windowingMode': 'none'}))
+    env = dict(os.environ, IN_TEST='1', OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT/'scripts'), JUPYTER_CONFIG_DIR=str(proj/'.jupyter'),
+               JUPYTERLAB_SETTINGS_DIR=str(proj/'.jupyter'/'lab'/'user-settings'))
     server = subprocess.Popen([str(VENV_BIN/'jupyter'), 'lab', '--no-browser', f'--port={port}', '--ip=127.0.0.1', '--allow-root',
                                '--IdentityProvider.token=', '--ServerApp.password=',
                                '--FileContentsManager.pre_save_hook=lab_hooks.pre_save'],        # as `make lab` runs it
@@ -154,4 +158,8 @@ def test_explorer_responds(lab, browser, nb):
         page.wait_for_function("([c, s]) => c.querySelector('.jp-OutputArea').innerHTML !== s", arg=[cell.element_handle(), first], timeout=30_000)
         SHOTS.mkdir(parents=True, exist_ok=True)
         cell.screenshot(path=str(SHOTS/f'{nb.stem}.png'))
+    except Exception:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS/f'{nb.stem}_failed.png'))    # what the student would have seen
+        raise
     finally: page.close()

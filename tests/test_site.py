@@ -15,6 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 NBS, DOCS = ROOT/'nbs', ROOT/'_docs'
 NOTEBOOKS = sorted(p for p in NBS.glob('*.ipynb') if not p.name.startswith(('_', '.')))
+LESSONS = [p for p in NOTEBOOKS if p.stem[0].isdigit()]           # the site's order: index first, then these
 CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic',
                   '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
@@ -246,7 +247,7 @@ def test_page_in_browser(nb, site, base_url, browser):
         entries = page.locator('.cell-output-markdown > h3, .cell-output-markdown > h4').count()
         assert entries == show_doc_calls(nb), f"{nb.name}: {show_doc_calls(nb)} show_doc calls but {entries} API entries on the page"
         nav = page.locator('nav.page-navigation a')
-        assert nav.count() >= (1 if nb.stem in ('index', NOTEBOOKS[-1].stem) else 2), f"{nb.name}: no previous/next links"
+        assert nav.count() >= (1 if nb.stem in ('index', LESSONS[-1].stem) else 2), f"{nb.name}: no previous/next links"
         assert page.locator('footer').count() and page.locator('footer').first.inner_text().strip(), f"{nb.name}: no footer"
         assert not (wide := page.evaluate(_OVERFLOW_JS)), f"{nb.name}: wider than the column, without a scroll box: {wide}"
         assert page.locator('.cell-output-stderr').count() == 0, f"{nb.name}: a stderr block"
