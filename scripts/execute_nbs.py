@@ -28,9 +28,10 @@ def is_slow(cell) -> bool:
 
 def _live_only(o) -> bool:
     """An output that only means something in a live kernel: a fastprogress bar (its updates aren't saved, so it would stay
-    frozen at 0%), or an ipywidgets view (its state isn't saved: without a kernel it is the text `interactive(children=...`)."""
-    data = o.get('data', {})
-    return (o.get('output_type') == 'display_data' and '<progress' in ''.join(data.get('text/html', ''))) \
+    frozen at 0%) or what is left of one once it is hidden (an empty `<div></div>`), or an ipywidgets view (its state isn't
+    saved: without a kernel it is the text `interactive(children=...`)."""
+    data, html = o.get('data', {}), ''.join(o.get('data', {}).get('text/html', '')).strip()
+    return (o.get('output_type') == 'display_data' and ('<progress' in html or html == '<div></div>')) \
         or 'application/vnd.jupyter.widget-view+json' in data
 
 def drop_live_outputs(nb):
