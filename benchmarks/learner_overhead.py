@@ -1,7 +1,9 @@
 """Learner overhead: our `Learner.fit` against a plain PyTorch loop (and fastai's Learner when installed).
 
 Same model, data loaders, optimizer (torch SGD, momentum 0.9), seed and epochs for every contender; each run trains
-and validates with accuracy. The order of contenders is rotated each repeat; we report medians and ratios.
+and validates with accuracy. The order of contenders is rotated each repeat; we report medians, the ratio of the
+medians, and the paired ratio (the median over repeats of each repeat's ratio to plain PyTorch, which cancels slow drifts
+of a shared machine).
 Usage: python benchmarks/learner_overhead.py [--n-train 12000] [--epochs 1] [--repeats 5]"""
 import argparse, statistics, time
 from functools import partial
@@ -63,10 +65,11 @@ def main(n_train=12000, epochs=1, repeats=5, bs=128, lr=0.1):
     base = statistics.median(times['plain PyTorch'])
     print(f"Fashion-MNIST, {n_train} train + {len(valid_dl.dataset)} valid images, simple_cnn, bs {bs}, {epochs} epoch(s), "
           f"{repeats} repeats, {torch.get_num_threads()} threads")
-    print(f"{'contender':28s} {'median s':>9s} {'min s':>7s} {'ratio':>6s} {'valid acc':>9s}")
-    for k in names:
+    print(f"{'contender':28s} {'median s':>9s} {'min s':>7s} {'ratio':>6s} {'paired':>7s} {'valid acc':>9s}")
+    for k in names:                  # ratio: of the medians; paired: the median over repeats of this repeat's ratio
         med = statistics.median(times[k])
-        print(f"{k:28s} {med:9.2f} {min(times[k]):7.2f} {med/base:6.3f} {accs[k]:9.4f}")
+        paired = statistics.median(t/b for t, b in zip(times[k], times['plain PyTorch']))
+        print(f"{k:28s} {med:9.2f} {min(times[k]):7.2f} {med/base:6.3f} {paired:7.3f} {accs[k]:9.4f}")
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
