@@ -6,7 +6,7 @@ with `IN_TEST=1` so every kernel runs its lesson in quick mode, and without the 
 - open a lesson, run nothing, save: the file is byte for byte what it was;
 - run a lesson with an explorer and save: `nbdev-clean` then leaves only the outputs changed (no metadata, no widget state);
 - for every lesson with an explorer: run it, change one control, and see the explorer's output change (a screenshot of
-  each is kept in screenshots/lab/).
+  each is kept in screenshots/lab/, and the seconds each explorer took to answer in screenshots/lab/response_seconds.json).
 The server, and only it, is stopped at the end."""
 import json, os, re, shutil, signal, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
@@ -24,6 +24,7 @@ def explorer_cell(nb:Path) -> int|None:
         s = ''.join(c['source'])
         if c['cell_type'] == 'code' and s.startswith('#| output: false') and ('interact(' in s or 'widgets.' in s): return i
 LESSONS = [p for p in sorted(NBS.glob('[0-9]*.ipynb')) if explorer_cell(p) is not None]
+RESPONSE = {}                                    # lesson: seconds from changing the control to the new output
 
 def drop_slow_cells(p:Path):
     "Remove the `#| slow` cells from a (clean) notebook, writing it back as nbdev-clean does."
@@ -154,10 +155,13 @@ def test_explorer_responds(lab, browser, nb):
         cell.scroll_into_view_if_needed()
         page.wait_for_function("c => c.querySelector('.jp-OutputArea img, .jp-OutputArea pre, .jp-OutputArea svg')", arg=cell.element_handle(), timeout=30_000)
         first = _state(page, cell)
+        t0 = time.perf_counter()
         _change_one_control(page, cell)
         page.wait_for_function("([c, s]) => c.querySelector('.jp-OutputArea').innerHTML !== s", arg=[cell.element_handle(), first], timeout=30_000)
+        RESPONSE[nb.stem] = time.perf_counter() - t0          # reported, not asserted: these machines are shared
         SHOTS.mkdir(parents=True, exist_ok=True)
         cell.screenshot(path=str(SHOTS/f'{nb.stem}.png'))
+        (SHOTS/'response_seconds.json').write_text(json.dumps({k: round(v, 2) for k, v in RESPONSE.items()}, indent=1))
     except Exception:
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS/f'{nb.stem}_failed.png'))    # what the student would have seen
