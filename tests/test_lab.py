@@ -91,9 +91,15 @@ def save(page):
 
 def run_all(page, timeout_s:int=600):
     "Run every cell from the Run menu and wait until none is queued or running; fail on any error output."
-    page.locator('.lm-MenuBar-itemLabel', has_text='Run').first.click()
-    page.locator('.lm-Menu-itemLabel', has_text='Run All Cells').first.click()
-    page.wait_for_timeout(2000)
+    for _ in range(3):                                     # a click while the kernel is still starting can be lost: retry
+        page.locator('.lm-MenuBar-itemLabel', has_text='Run').first.click()
+        page.locator('.lm-Menu-itemLabel', has_text='Run All Cells').first.click()
+        try:
+            page.wait_for_function(r"() => [...document.querySelectorAll('.jp-InputPrompt')].some(p => /\[[\d*]+\]/.test(p.textContent))",
+                                   timeout=20_000)
+            break
+        except Exception: page.keyboard.press('Escape')
+    else: pytest.fail("Run → Run All Cells did not start the kernel")
     page.wait_for_function("""() => document.querySelector('.jp-Notebook-ExecutionIndicator')?.dataset.status === 'idle'
                               && ![...document.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*'))""",
                            timeout=timeout_s*1000)
