@@ -184,6 +184,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '_docs/index.html', 'doc_hos
                                      'course_lib.datasets._save_json': ('datasets.html#_save_json', 'course_lib/datasets.py'),
                                      'course_lib.datasets._source': ('datasets.html#_source', 'course_lib/datasets.py'),
                                      'course_lib.datasets._split': ('datasets.html#_split', 'course_lib/datasets.py'),
+                                     'course_lib.datasets._split_labelled': ('datasets.html#_split_labelled', 'course_lib/datasets.py'),
                                      'course_lib.datasets._split_texts': ('datasets.html#_split_texts', 'course_lib/datasets.py'),
                                      'course_lib.datasets._strip_wiki': ('datasets.html#_strip_wiki', 'course_lib/datasets.py'),
                                      'course_lib.datasets._sub_all': ('datasets.html#_sub_all', 'course_lib/datasets.py'),

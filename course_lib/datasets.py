@@ -340,14 +340,17 @@ def sotu_speeches() -> tuple[list[str], list[str]]:
     return d['train'], d['valid']
 
 # %% ../nbs/01_datasets.ipynb #c058
+def _split_labelled(texts:list[str], labels:list[int], pct_valid:float) -> dict:
+    "Texts and labels split by `_split`: `{'train', 'train_labels', 'valid', 'valid_labels'}`."
+    tr, va = _split(labels, pct_valid)
+    return dict(train=[texts[i] for i in tr], train_labels=[labels[i] for i in tr],
+                valid=[texts[i] for i in va], valid_labels=[labels[i] for i in va])
+
 def _make_movies() -> dict:
     lines = _source('movieReviewSnippets_GroundTruth.txt').decode('utf-8').split('\n')
     rows = {}   # snippet -> rating; two snippets appear twice, and are kept once so they can't be in both splits
     for _, rating, text in (l.rstrip('\r').split('\t') for l in lines if l.strip()): rows.setdefault(text.strip(), float(rating))
-    texts, labels = [t for t, r in rows.items() if r != 0], [int(r > 0) for t, r in rows.items() if r != 0]
-    tr, va = _split(labels, 0.2)
-    return dict(train=[texts[i] for i in tr], train_labels=[labels[i] for i in tr],
-                valid=[texts[i] for i in va], valid_labels=[labels[i] for i in va])
+    return _split_labelled([t for t, r in rows.items() if r != 0], [int(r > 0) for t, r in rows.items() if r != 0], 0.2)
 
 def movie_reviews() -> tuple[list[str], list[int], list[str], list[int]]:
     "10,566 movie review snippets, label 1 = positive: `train_texts, train_labels, valid_texts, valid_labels` (80/20, stratified)."
@@ -361,9 +364,7 @@ def _make_long_movies() -> dict:
         raise ValueError(f"{_PANG_LEE}: row {bad[0]} is not `label,review` with a label of 1 or -1 and a review")
     texts, labels = [' '.join(r[1].split()) for r in rows], [int(r[0] == '1') for r in rows]
     if len(set(texts)) < len(texts): raise ValueError(f"{_PANG_LEE}: {len(texts) - len(set(texts))} reviews appear twice")
-    tr, va = _split(labels, 1/3)
-    return dict(train=[texts[i] for i in tr], train_labels=[labels[i] for i in tr],
-                valid=[texts[i] for i in va], valid_labels=[labels[i] for i in va])
+    return _split_labelled(texts, labels, 1/3)
 
 def long_movie_reviews() -> tuple[list[str], list[int], list[str], list[int]]:
     "1,500 full-length movie reviews (Pang & Lee 2004), label 1 = positive: `train_texts, train_labels, valid_texts, valid_labels` (1,000 / 500, stratified)."
