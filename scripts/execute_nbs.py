@@ -11,12 +11,17 @@ Usage: python scripts/execute_nbs.py [--full] [--times FILE] [NOTEBOOK ...]
   their results are cached by spec in the data folder, so a second full run is served from the cache.
 - Progress: each notebook's name when it starts and its time when it ends, one line per epoch of every training table
   (fastprogress), and a line for every cell that ran longer than a minute.
+- A cell that hangs fails fast: in default mode a cell may run `--cell-timeout` seconds (default 1200; the longest
+  default-mode cell takes about 3 minutes on 2 cores); in full mode, where cells scale up with the run, 2 hours, and a
+  `#| slow` cell 4 hours. A notebook whose cell timed out or whose
+  kernel died is run once more from the start in a fresh kernel before it counts as failed: a rare hang of a kernel
+  (seen at an ipywidgets `interact` cell) then costs minutes, not hours.
 """
 import os, re, sys, json, time, argparse
 from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,26 +82,36 @@ def error_line(e:Exception) -> str:
         return f"{e.ename}: {str(e.evalue).strip().splitlines()[0] if str(e.evalue).strip() else ''}".strip()
     return f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0]}"[:300]
 
-def execute(path:Path, full:bool=False, timeout:int=7200) -> tuple[bool, float, str]:
-    "Run one notebook; write it back only if every cell ran. Returns (ok, seconds, error line)."
-    nb, name = nbformat.read(path, as_version=4), path.stem
+SLOW_TIMEOUT, FULL_TIMEOUT = 4*3600, 2*3600                                # full mode: a `#| slow` cell, any other cell
+
+def execute(path:Path, full:bool=False, cell_timeout:int=1200, tries:int=2) -> tuple[bool, float, str]:
+    "Run one notebook; write it back only if every cell ran. A hang or a dead kernel is retried. Returns (ok, seconds, error line)."
     t0 = time.monotonic()
-    client = LessonClient(nb, name, skip_slow=not full, timeout=timeout, kernel_name='python3',
-                          extra_arguments=['--IPKernelApp.log_level=ERROR'],   # not its TCP warning at every start
-                          resources={'metadata': {'path': str(path.parent)}})
-    try: client.execute()
-    except Exception as e:
+    for attempt in range(1, tries + 1):
+        nb, name = nbformat.read(path, as_version=4), path.stem
+        client = LessonClient(nb, name, skip_slow=not full, kernel_name='python3',
+                              timeout_func=lambda c: (SLOW_TIMEOUT if is_slow(c) else FULL_TIMEOUT) if full else cell_timeout,
+                              extra_arguments=['--IPKernelApp.log_level=ERROR'],   # not its TCP warning at every start
+                              resources={'metadata': {'path': str(path.parent)}})
+        try: client.execute()
+        except (CellTimeoutError, DeadKernelError) as e:
+            if attempt < tries:
+                log(f"  {name}: {error_line(e)}; running it again in a fresh kernel ({attempt + 1}/{tries})"); continue
+            err = e
+        except Exception as e: err = e
+        else:
+            nbformat.write(drop_live_outputs(nb), path)
+            return True, time.monotonic() - t0, ''
         failed = ROOT/'_failed'/path.name
         failed.parent.mkdir(exist_ok=True); nbformat.write(nb, failed)
-        return False, time.monotonic() - t0, error_line(e)
-    nbformat.write(drop_live_outputs(nb), path)
-    return True, time.monotonic() - t0, ''
+        return False, time.monotonic() - t0, error_line(err)
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('notebooks', nargs='*', type=Path)
     ap.add_argument('--full', action='store_true', help='also run the `#| slow` full-scale cells (COURSE_LIB_FULL=1)')
     ap.add_argument('--times', type=Path, help='write the summary as JSON to this file')
+    ap.add_argument('--cell-timeout', type=int, default=1200, help='seconds a cell may run in default mode')
     args = ap.parse_args(argv)
     nbs = ROOT/'nbs'
     paths = [p.resolve() for p in args.notebooks] or sorted(nbs.glob('[0-9]*.ipynb')) + [nbs/'index.ipynb']
@@ -107,7 +122,7 @@ def main(argv=None):
     results, t_all = [], time.monotonic()
     for i, p in enumerate(paths, 1):
         log(f"[{i}/{len(paths)}] {p.stem} ...")
-        ok, secs, err = execute(p, args.full)
+        ok, secs, err = execute(p, args.full, args.cell_timeout)
         results.append(dict(notebook=p.stem, seconds=round(secs, 1), ok=ok, error=err))
         log(f"[{i}/{len(paths)}] {p.stem}: {'ok' if ok else 'FAILED'} in {secs:.0f}s" + (f"  ({err}; what ran is in _failed/{p.name})" if err else ''))
     total = time.monotonic() - t_all

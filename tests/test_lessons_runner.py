@@ -71,3 +71,21 @@ def test_full_runs_the_slow_cells(project):
     assert r.returncode == 0, r.stdout + r.stderr
     assert outputs(project/'nbs'/'00_first.ipynb') == ['first ran\n', 'slow ran, COURSE_LIB_FULL = 1\n']
     assert '3 ok, 0 failed (full mode)' in r.stdout
+
+def test_a_hanging_cell_fails_fast_and_is_retried(project):
+    "A cell that hangs times out; the notebook runs again in a fresh kernel, and fails only if it hangs again."
+    nbs = project/'nbs'
+    for f in nbs.glob('*.ipynb'): f.unlink()
+    notebook(nbs/'00_hangs_once.ipynb', 'Hangs once',
+             "import pathlib, time\nmark = pathlib.Path('hung_once')\nif not mark.exists(): mark.touch(); time.sleep(600)\nprint('ran')")
+    notebook(nbs/'01_hangs_always.ipynb', 'Hangs always', "import time; time.sleep(600)")
+    env = dict(os.environ); env.pop('COURSE_LIB_FULL', None); env.pop('IN_TEST', None)
+    r = subprocess.run([sys.executable, 'scripts/execute_nbs.py', '--cell-timeout', '5',
+                        str(nbs/'00_hangs_once.ipynb'), str(nbs/'01_hangs_always.ipynb')],
+                       cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert '00_hangs_once: CellTimeoutError' in r.stdout and 'running it again in a fresh kernel (2/2)' in r.stdout
+    assert outputs(nbs/'00_hangs_once.ipynb') == ['ran\n']                                   # the second try ran and was saved
+    assert r.stdout.count('01_hangs_always: CellTimeoutError') == 1                            # one retry, not more
+    assert 'FAILED: CellTimeoutError' in r.stdout[r.stdout.index('notebook  '):]
+    assert (project/'_failed'/'01_hangs_always.ipynb').exists()
