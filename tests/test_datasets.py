@@ -1,6 +1,6 @@
 """course_lib.datasets on disk: a fake cache dir, hand-supplied and corrupt files, failing fetchers, the `python -m`
 entry point, and untar_data on archives built here. Nothing here touches the network: every fetcher is replaced."""
-import bz2, gzip, hashlib, io, os, shlex, subprocess, sys, tarfile, time, zipfile
+import bz2, gzip, hashlib, io, json, os, shlex, subprocess, sys, tarfile, time, zipfile
 from pathlib import Path
 import numpy as np, pytest, torch
 import course_lib.datasets as ds
@@ -37,7 +37,8 @@ def test_data_path_from_env(tmp_path, monkeypatch):
                                        (ds.wiki_articles, ds._WIKI), (ds.sotu_speeches, ds._SOTU),
                                        (ds.movie_reviews, 'movieReviewSnippets_GroundTruth.txt'),
                                        (ds.long_movie_reviews, ds._PANG_LEE),
-                                       (ds.opinion_snippets, 'amazonReviewSnippets_GroundTruth.txt')])
+                                       (ds.opinion_snippets, 'amazonReviewSnippets_GroundTruth.txt'),
+                                       (ds.brown_corpus, ds._BROWN), (ds.moby_dick, ds._MOBY)])
 def test_unavailable_says_what_was_tried_and_how_to_supply(cache, load, name):
     with pytest.raises(ds.DataUnavailableError) as e: load()
     msg, s = str(e.value), ds.SOURCES[name]
@@ -224,6 +225,48 @@ def test_sotu_speeches_bad_tarball(cache, monkeypatch, files, links, match):
     with pytest.raises(ValueError, match=match) as e: ds.sotu_speeches()
     assert ds._SOTU in str(e.value) and not (cache/'sotu_speeches.json').exists()
 
+_BROWN = {'ca01': b'\n\n\tThe/at jury/nn said/vbd ``/`` no/at \'\'/\'\' ./.\n\tIt/pps is/bez 1/2/cd ./.\n',
+          'cb02': b'\tHe/pps won/vbd ./.\n', 'cats.txt': b'ca01 news', 'categories.pickle': b'not unpickled', 'README': b'BROWN'}
+_BROWN |= {f'cr{i:02}': f'\tSample/nn {i}/cd ./.\n'.encode() for i in range(10, 28)}
+
+def test_brown_corpus_from_a_hand_supplied_tarball(cache, monkeypatch):
+    supply(monkeypatch, cache, ds._BROWN, _sotu(_BROWN))
+    tr, va = ds.brown_corpus()
+    assert (len(tr), len(va)) == (18, 2) and not set(tr) & set(va)                   # 20 samples, 10% held out
+    texts = set(tr + va)
+    assert 'The jury said " no " .\nIt is 1/2 .' in texts and 'He won .' in texts   # tags gone, quotes as ", a slash kept
+    assert 'Sample 10 .' in texts and ds.brown_corpus() == (tr, va)
+
+@pytest.mark.parametrize('files,match', [({**_BROWN, 'ca01': b'The/at jury said/vbd'}, "ca01 has the untagged word 'jury'"),
+                                         ({**_BROWN, 'ca01': b'\n \n'}, 'ca01 is empty'),
+                                         ({**_BROWN, 'ca01': 'caf\u00e9/nn'.encode()}, 'ascii'),
+                                         ({'README': b'x'}, 'no samples')])
+def test_brown_corpus_bad_tarball(cache, monkeypatch, files, match):
+    supply(monkeypatch, cache, ds._BROWN, _sotu(files))
+    with pytest.raises(ValueError, match=match): ds.brown_corpus()
+    assert not (cache/'brown_corpus.json').exists()
+
+def _chapters(n): return {f'data/chapter_{i}.json': json.dumps(dict(chapter=str(i), title=f'Title {i}.', text=f'Text {i} — ahoy.')).encode()
+                          for i in range(1, n + 1)}
+
+def test_moby_dick_from_a_hand_supplied_tarball(cache, monkeypatch):
+    files = {**_chapters(11), 'data/epilogue.json': b'{"title": "Epilogue", "text": "The end."}', 'data/chapter_1.txt': b'not json',
+             'data/contents.json': b'[]', 'data/data.js': b''}
+    supply(monkeypatch, cache, ds._MOBY, _sotu(files))
+    tr, va = ds.moby_dick()
+    assert (len(tr), len(va)) == (11, 1)
+    order = [t.split('.')[0] for t in tr + va]
+    assert sorted(order) == sorted([f'Title {i}' for i in range(1, 12)] + ['Epilogue\n\nThe end'])
+    chapters = [t for t in tr if t.startswith('Title')]
+    assert chapters == sorted(chapters, key=lambda t: int(t.split()[1][:-1])) and 'Title 2.\n\nText 2 — ahoy.' in tr + va   # in the book's order
+
+@pytest.mark.parametrize('bad,match', [(b'{"title": "T"}', 'chapter_3.json is not a chapter'), (b'[1, 2]', 'is not a chapter'),
+                                       (b'{"title": "T", "text": " "}', 'chapter_3.json is empty')])
+def test_moby_dick_bad_chapter(cache, monkeypatch, bad, match):
+    supply(monkeypatch, cache, ds._MOBY, _sotu({**_chapters(5), 'data/chapter_3.json': bad}))
+    with pytest.raises(ValueError, match=match) as e: ds.moby_dick()
+    assert ds._MOBY in str(e.value) and not (cache/'moby_dick.json').exists()
+
 def test_sotu_fetched_by_its_download_command(cache, monkeypatch, tmp_path):
     "The real download command (Python's urllib in a child process), pointed at a local copy of the registry's tarball."
     tgz = _sotu(_SPEECHES); (tmp_path/'www').mkdir(); (tmp_path/'www'/ds._SOTU).write_bytes(tgz)
@@ -262,6 +305,8 @@ def test_main_prints_one_line_per_data_set(tmp_path):
     for f in ['fashion_mnist.npz', 'mnist_5k.npz']: np.savez(tmp_path/f, x_train=x, y_train=y, x_valid=x[:2], y_valid=y[:2])
     (tmp_path/'wiki_articles.json').write_text('{"train": ["a", "b", "c"], "valid": ["d"]}')
     (tmp_path/'sotu_speeches.json').write_text('{"train": ["a", "b"], "valid": ["c", "d", "e"]}')
+    (tmp_path/'brown_corpus.json').write_text('{"train": ["a"], "valid": ["b"]}')
+    (tmp_path/'moby_dick.json').write_text('{"train": ["a", "b"], "valid": []}')
     (tmp_path/'movie_reviews.json').write_text('{"train": ["a"], "train_labels": [1], "valid": ["b", "c"], "valid_labels": [0, 1]}')
     (tmp_path/'long_movie_reviews.json').write_text('{"train": ["a", "b"], "train_labels": [1, 0], "valid": ["c"], "valid_labels": [0]}')
     (tmp_path/'opinion_snippets.json').write_text('{"amazon": ["a"], "nyt": ["b", "c"], "tweets": []}')
@@ -270,6 +315,7 @@ def test_main_prints_one_line_per_data_set(tmp_path):
     lines = r.stdout.splitlines()[1:]
     assert [l.split(' (')[0] for l in lines] == ['fashion_mnist: 6 train, 2 valid', 'mnist_5k: 6 train, 2 valid',
                                                   'wiki_articles: 3 train, 1 valid', 'sotu_speeches: 2 train, 3 valid',
+                                                  'brown_corpus: 1 train, 1 valid', 'moby_dick: 2 train, 0 valid',
                                                   'movie_reviews: 1 train, 2 valid', 'long_movie_reviews: 2 train, 1 valid',
                                                   'opinion_snippets: 1 amazon, 2 nyt, 0 tweets']
 
