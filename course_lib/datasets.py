@@ -392,10 +392,18 @@ def _split_labelled(texts:list[str], labels:list[int], pct_valid:float) -> dict:
     return dict(train=[texts[i] for i in tr], train_labels=[labels[i] for i in tr],
                 valid=[texts[i] for i in va], valid_labels=[labels[i] for i in va])
 
+def _vader_rows(name:str) -> dict[str, float]:
+    "Text → rating of VADER ground-truth file `name` (lines of `id, rating, text`, tab-separated); a text seen twice is kept once, with its first rating."
+    rows = {}
+    for i, l in enumerate(_source(name).decode('utf-8').split('\n'), 1):
+        if not (l := l.rstrip('\r')).strip(): continue
+        if len(f := l.split('\t')) != 3 or not f[2].strip(): raise ValueError(f"{name}: line {i} is not `id, rating, text` separated by tabs")
+        try: rows.setdefault(f[2].strip(), float(f[1]))
+        except ValueError: raise ValueError(f"{name}: line {i} has the rating {f[1]!r}, not a number") from None
+    return rows
+
 def _make_movies() -> dict:
-    lines = _source('movieReviewSnippets_GroundTruth.txt').decode('utf-8').split('\n')
-    rows = {}   # snippet -> rating; two snippets appear twice, and are kept once so they can't be in both splits
-    for _, rating, text in (l.rstrip('\r').split('\t') for l in lines if l.strip()): rows.setdefault(text.strip(), float(rating))
+    rows = _vader_rows('movieReviewSnippets_GroundTruth.txt')   # two snippets appear twice: kept once, so they can't be in both splits
     return _split_labelled([t for t, r in rows.items() if r != 0], [int(r > 0) for t, r in rows.items() if r != 0], 0.2)
 
 def movie_reviews() -> tuple[list[str], list[int], list[str], list[int]]:
@@ -420,20 +428,9 @@ def long_movie_reviews() -> tuple[list[str], list[int], list[str], list[int]]:
 # %% ../nbs/01_datasets.ipynb #op002
 _OPINIONS = {'amazon': 'amazonReviewSnippets_GroundTruth.txt', 'nyt': 'nytEditorialSnippets_GroundTruth.txt', 'tweets': 'tweets_GroundTruth.txt'}
 
-def _snippet_texts(name:str) -> list[str]:
-    "The texts of VADER ground-truth file `name` (lines of `id, rating, text`, tab-separated), each once, in order."
-    texts = {}
-    for i, l in enumerate(_source(name).decode('utf-8').split('\n'), 1):
-        if not (l := l.rstrip('\r')).strip(): continue
-        if len(f := l.split('\t')) != 3 or not f[2].strip(): raise ValueError(f"{name}: line {i} is not `id, rating, text` separated by tabs")
-        try: float(f[1])
-        except ValueError: raise ValueError(f"{name}: line {i} has the rating {f[1]!r}, not a number") from None
-        texts.setdefault(f[2].strip(), None)
-    return list(texts)
-
 def opinion_snippets() -> dict[str, list[str]]:
     "Unlabelled opinion sentences from VADER's ground truth, by source: 'amazon' (product reviews), 'nyt' (editorials) and 'tweets'."
-    return _cached('opinion_snippets.json', lambda: {k: _snippet_texts(n) for k, n in _OPINIONS.items()})
+    return _cached('opinion_snippets.json', lambda: {k: list(_vader_rows(n)) for k, n in _OPINIONS.items()})
 
 # %% ../nbs/01_datasets.ipynb #c063
 class URLs:

@@ -132,6 +132,11 @@ def corpus_lm_data(corpora=('wiki', 'sotu'), # names in `lm_corpora`; their text
     return lm_databunch(num(train), num(valid), bs=bs, bptt=bptt), vocab
 
 # %% ../nbs/22_lm_pretrain.ipynb #c026
+def _autocast_cbs(precision:str) -> list:
+    "The callbacks that train in `precision`: none for 'fp32', bf16 autocast (lesson 11) for 'bf16'."
+    if precision not in ('fp32', 'bf16'): raise ValueError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
+    return [AutocastMixedPrecision(torch.bfloat16)] if precision == 'bf16' else []
+
 def pretrain_lm(data, vocab:Vocab, # LM batches and their vocabulary
                 epochs:int=2, lr:float=1e-2, pct_start:float=0.25, # one-cycle schedule of the lr
                 moms=(0.8, 0.7), # Adam's β1: at the ends of the cycle, and at the lr's peak
@@ -140,9 +145,7 @@ def pretrain_lm(data, vocab:Vocab, # LM batches and their vocabulary
                 precision:str='fp32', # or 'bf16': the forward pass and the loss under bf16 autocast (lesson 11)
                ) -> Learner:
     "A language model learner for `data`, trained with one-cycle."
-    if precision not in ('fp32', 'bf16'): raise ValueError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
-    cbs = [AutocastMixedPrecision(torch.bfloat16)] if precision == 'bf16' else []
-    learn = language_model_learner(data, len(vocab), config, drop_mult, lr, progress=progress, cbs=cbs)
+    learn = language_model_learner(data, len(vocab), config, drop_mult, lr, progress=progress, cbs=_autocast_cbs(precision))
     learn.fit(epochs, cbs=sched_1cycle(lr, pct_start, mom_start=moms[0], mom_mid=moms[1], mom_end=moms[0]))
     return learn
 

@@ -13,6 +13,7 @@ from .schedule import ParamScheduler, combine_scheds, sched_lin
 from .text import Tokenizer, Vocab, pad_collate
 from .awd_lstm import *
 from .lm import *
+from .lm import _autocast_cbs
 from .transfer import freeze_to, disc_lrs
 
 # %% auto #0
@@ -105,10 +106,10 @@ def fine_tune_lm(wgts:dict, old_vocab:Vocab, # the pretrained state dict and its
                  lrs=(1e-2, 3e-3), epochs=(1, 9), # per stage: last group only, then everything
                  moms=(0.8, 0.7), # momentum cycled against the lr (see `sched_stlr_mom`)
                  drop_mult:float=0.5, progress:bool=True,
-                 cbs=None, # more callbacks for the learner, e.g. `AutocastMixedPrecision()` (lesson 11)
+                 precision:str='fp32', # or 'bf16': train under bf16 autocast (see `pretrain_lm`)
                 ) -> Learner:
     "A language model learner started from `wgts` (re-indexed with `match_embeds`) and fine-tuned in two stages."
-    learn = language_model_learner(data, len(vocab), config, drop_mult, progress=progress, cbs=cbs)
+    learn = language_model_learner(data, len(vocab), config, drop_mult, progress=progress, cbs=_autocast_cbs(precision))
     learn.model.load_state_dict(match_embeds(wgts, old_vocab.itos, vocab.itos))
     learn.splitter = lm_splitter
     gradual_unfreeze(learn, lrs, epochs, freeze=(-1, 0), moms=moms)
