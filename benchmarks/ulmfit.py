@@ -1,30 +1,35 @@
-"""ULMFiT end to end, course_lib against fastai 2.8: pretrain an AWD-LSTM LM on the Wikipedia articles and the State of the
-Union addresses, fine-tune it on all the movie-review texts, train the polarity classifier on all 8,453 training labels
+"""ULMFiT end to end, course_lib against fastai 2.8: pretrain an AWD-LSTM LM on lesson 22's four corpora (the Wikipedia
+articles, the State of the Union addresses, the Brown corpus and Moby-Dick), fine-tune it on all the movie-review texts, train the polarity classifier on all 8,453 training labels
 with gradual unfreezing, and report the held-out accuracy (the fixed 2,113 snippets) and the wall time of each library.
 
 Both use the same data and splits, the same small AWD-LSTM (emb 300, hidden 300, 2 layers), the same epochs and peak
 learning rates, and random initialisation (fastai: `pretrained=False`). Ours is exactly the recipe of nbs/22 and nbs/23
 (slanted triangular schedules, discriminative lrs, momentum 0.8/0.7); fastai uses its own defaults for what the API does not
-expose the same way (one-cycle schedules, its tokenizer and vocabulary rules, so its own vocabulary size). It takes long on
-a 2-core CPU (about 40 minutes per library there, most of it the two pretraining epochs over both corpora).
+expose the same way (one-cycle schedules, its tokenizer and vocabulary rules, so its own vocabulary size). Precision: ours
+trains the LMs in `--precision` ('auto': bf16 autocast where `fast_precision()` says the machine runs bf16 natively, as
+lesson 22's recipe does); fastai in fp32, because its `to_bf16()` autocasts on CUDA only and changes nothing on a CPU
+(`--precision fp32` compares like with like). It takes long on a 2-core CPU (about an hour per library there, most of it
+the two pretraining epochs over the four corpora).
 `--smoke` runs the same code on a sliver of each corpus with one epoch per stage (a minute or two), to check the script.
-Usage: python benchmarks/ulmfit.py [--lib both|ours|fastai] [--threads 2] [--smoke] [--out benchmarks/results/ulmfit.txt]"""
+Usage: python benchmarks/ulmfit.py [--lib both|ours|fastai] [--precision auto|fp32|bf16] [--threads 2] [--smoke] [--out FILE]"""
 import argparse, random, tempfile, time
 from pathlib import Path
 import torch
 from course_lib.core import set_seed
-from course_lib.datasets import wiki_articles, sotu_speeches, movie_reviews
+from course_lib.datasets import movie_reviews
+from course_lib.lm import lm_corpora, fast_precision
 
 LM_EPOCHS, FT_EPOCHS, CLAS_EPOCHS = 2, (1, 9), (1, 1, 3)
 LM_LR, FT_LRS, CLAS_LRS = 1e-2, (1e-2, 3e-3), (2e-2, 1e-2, 5e-3)
 LM_DROP, LM_VOCAB, MOMS, CLAS_FACTOR = 0.1, 15_000, (0.8, 0.7), (1, 2.6, 1)
 SIZES = dict(emb_sz=300, n_hid=300, n_layers=2)
 N_DOCS, N_MOVIES = None, None                  # all the documents; `--smoke` sets a few
+PRECISION = 'fp32'                             # ours: set from `--precision`
 
 def corpora():
-    "Training and validation texts: the Wikipedia articles and the State of the Union addresses, together."
-    (wtrn, wval), (strn, sval) = wiki_articles(), sotu_speeches()
-    return wtrn[:N_DOCS] + strn[:N_DOCS], wval[:N_DOCS] + sval[:N_DOCS]
+    "Training and validation texts of lesson 22's four corpora, together."
+    texts = [lm_corpora[c]() for c in lm_corpora]
+    return [t for trn, _ in texts for t in trn[:N_DOCS]], [t for _, val in texts for t in val[:N_DOCS]]
 
 def movies():
     "The movie-review split; `--smoke` keeps a random `N_MOVIES` of each side (the files are ordered by label)."
@@ -39,8 +44,8 @@ def ours():
     from course_lib.ulmfit import fine_tune_lm, train_classifier, predict
     import course_lib.text
     cold = Path(tempfile.mkdtemp()); course_lib.text.data_path = lambda: cold    # an empty token cache: fastai tokenizes from scratch too
-    lm_data, pre_vocab = corpus_lm_data(('wiki', 'sotu'), LM_VOCAB, n_train=N_DOCS, n_valid=N_DOCS)
-    pre = pretrain_lm(lm_data, pre_vocab, LM_EPOCHS, LM_LR, moms=MOMS, drop_mult=LM_DROP, progress=False)
+    lm_data, pre_vocab = corpus_lm_data(tuple(lm_corpora), LM_VOCAB, n_train=N_DOCS, n_valid=N_DOCS)
+    pre = pretrain_lm(lm_data, pre_vocab, LM_EPOCHS, LM_LR, moms=MOMS, drop_mult=LM_DROP, progress=False, precision=PRECISION)
     trn, trn_y, val, val_y = movies()
     tok = Tokenizer(cache_dir=True)
     trn_toks, val_toks = tok(trn, progress=False), tok(val, progress=False)
@@ -48,7 +53,7 @@ def ours():
     trn_ids, val_ids = [vocab.numericalize(t) for t in trn_toks], [vocab.numericalize(t) for t in val_toks]
     random.Random(0).shuffle(docs := trn_ids + val_ids)
     lm_data = lm_databunch(docs[len(docs)//10:], docs[:len(docs)//10], bs=64, bptt=70)
-    ft = fine_tune_lm(pre.model.state_dict(), pre_vocab, lm_data, vocab, pre.config, FT_LRS, FT_EPOCHS, MOMS, progress=False)
+    ft = fine_tune_lm(pre.model.state_dict(), pre_vocab, lm_data, vocab, pre.config, FT_LRS, FT_EPOCHS, MOMS, progress=False, precision=PRECISION)
     data = clas_databunch(trn_ids, trn_y, val_ids, val_y, bs=64)
     learn = train_classifier(data, len(vocab), 2, ft.model.state_dict(), pre.config, epochs=CLAS_EPOCHS, lrs=CLAS_LRS,
                              factor=CLAS_FACTOR, moms=MOMS)
@@ -89,13 +94,16 @@ if __name__ == '__main__':
     p = argparse.ArgumentParser()
     p.add_argument('--lib', default='both', choices=['both', 'ours', 'fastai'])
     p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--precision', default='auto', choices=['auto', 'fp32', 'bf16'], help="ours; 'auto': fast_precision()")
     p.add_argument('--smoke', action='store_true', help='a few documents, one epoch per stage: checks the script, measures nothing')
     p.add_argument('--out', default=None, help='default: benchmarks/results/ulmfit.txt (not written by --smoke)')
     a = p.parse_args()
     if a.smoke: N_DOCS, N_MOVIES, LM_EPOCHS, FT_EPOCHS, CLAS_EPOCHS = 3, 2000, 1, (1, 1), (1, 1, 1)
     torch.set_num_threads(a.threads)
+    PRECISION = fast_precision() if a.precision == 'auto' else a.precision
     out = Path(a.out or 'benchmarks/results/ulmfit.txt') if a.out or not a.smoke else None
-    lines, mins = [f"ULMFiT on movie-review polarity (held-out 2,113), all 8,453 labels; AWD-LSTM {SIZES}; torch threads {a.threads}"], {}
+    lines, mins = [f"ULMFiT on movie-review polarity (held-out 2,113), all 8,453 labels; LM pretrained on {', '.join(lm_corpora)}; "
+                   f"AWD-LSTM {SIZES}; torch threads {a.threads}; LMs trained in {PRECISION} (course_lib), fp32 (fastai)"], {}
     def report(line):                                   # printed, and the file rewritten after each library: a late crash loses nothing
         lines.append(line); print(line, flush=True)
         if out: out.parent.mkdir(parents=True, exist_ok=True); out.write_text('\n'.join(lines) + '\n')

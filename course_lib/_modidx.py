@@ -435,6 +435,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '_docs/index.html', 'doc_hos
             'course_lib.lm': { 'course_lib.lm._autocast_cbs': ('lm_pretrain.html#_autocast_cbs', 'course_lib/lm.py'),
                                'course_lib.lm.cached_lm': ('lm_pretrain.html#cached_lm', 'course_lib/lm.py'),
                                'course_lib.lm.corpus_lm_data': ('lm_pretrain.html#corpus_lm_data', 'course_lib/lm.py'),
+                               'course_lib.lm.fast_precision': ('lm_pretrain.html#fast_precision', 'course_lib/lm.py'),
                                'course_lib.lm.get_pretrained_lm': ('lm_pretrain.html#get_pretrained_lm', 'course_lib/lm.py'),
                                'course_lib.lm.language_model_learner': ('lm_pretrain.html#language_model_learner', 'course_lib/lm.py'),
                                'course_lib.lm.lm_validate': ('lm_pretrain.html#lm_validate', 'course_lib/lm.py'),

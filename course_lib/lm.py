@@ -18,7 +18,8 @@ from .awd_lstm import *
 
 # %% auto #0
 __all__ = ['awd_lstm_small_config', 'lm_corpora', 'lm_run_sizes', 'language_model_learner', 'lm_validate', 'save_lm',
-           'load_lm_state', 'load_lm', 'cached_lm', 'corpus_lm_data', 'pretrain_lm', 'get_pretrained_lm']
+           'load_lm_state', 'load_lm', 'cached_lm', 'corpus_lm_data', 'fast_precision', 'pretrain_lm',
+           'get_pretrained_lm']
 
 # %% ../nbs/22_lm_pretrain.ipynb #c005
 awd_lstm_small_config = dict(awd_lstm_lm_config, emb_sz=300, n_hid=300, n_layers=2)
@@ -137,6 +138,15 @@ def _autocast_cbs(precision:str) -> list:
     if precision not in ('fp32', 'bf16'): raise ValueError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
     return [AutocastMixedPrecision(torch.bfloat16)] if precision == 'bf16' else []
 
+def fast_precision(device=None, # a torch.device or its name; None: `default_device()`
+                  ) -> str:
+    "'bf16' where `device` runs bf16 matrix products natively (a CUDA GPU with bf16, a CPU with AVX-512 BF16 or AMX), else 'fp32'."
+    dev = torch.device(device or default_device())
+    if dev.type == 'cuda': fast = torch.cuda.is_bf16_supported(including_emulation=False)
+    elif dev.type == 'cpu': fast = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    else: fast = False
+    return 'bf16' if fast else 'fp32'
+
 def pretrain_lm(data, vocab:Vocab, # LM batches and their vocabulary
                 epochs:int=2, lr:float=1e-2, pct_start:float=0.25, # one-cycle schedule of the lr
                 moms=(0.8, 0.7), # Adam's β1: at the ends of the cycle, and at the lr's peak
@@ -150,16 +160,17 @@ def pretrain_lm(data, vocab:Vocab, # LM batches and their vocabulary
     return learn
 
 def get_pretrained_lm(path:str|Path|None=None, # the cache folder; None: a folder of `data_path()/'cache'/'lm'` named after the spec
-                      corpora=('wiki', 'sotu'), max_vocab:int=15_000, min_freq:int=2, bs:int=64, bptt:int=70, # see `corpus_lm_data`
+                      corpora=tuple(lm_corpora), max_vocab:int=15_000, min_freq:int=2, bs:int=64, bptt:int=70, # see `corpus_lm_data`
                       n_train:int|None=None, n_valid:int|None=None, # the first documents of each corpus only (quick runs)
                       epochs:int=2, lr:float=1e-2, pct_start:float=0.25, moms=(0.8, 0.7), # see `pretrain_lm`
                       config:dict|None=None, drop_mult:float=0.1, # the model (None: `awd_lstm_small_config`) and its dropout
                       seed:int=0, # seeds the initial weights and the shuffling of the texts
                       progress:bool=True,
-                      precision:str='fp32', # see `pretrain_lm`
+                      precision:str='auto', # 'fp32', 'bf16' (see `pretrain_lm`), or 'auto': `fast_precision()`
                      ) -> tuple[torch.nn.Module, Vocab, dict]:
     "The language model the arguments define: loaded from `path` if it was saved with the same spec, else trained and saved first. Returns (model, vocab, saved entries)."
     config = dict(awd_lstm_small_config if config is None else config)
+    if precision == 'auto': precision = fast_precision()
     spec = dict(corpora=corpora, max_vocab=max_vocab, min_freq=min_freq, bs=bs, bptt=bptt, n_train=n_train, n_valid=n_valid,
                 epochs=epochs, lr=lr, pct_start=pct_start, moms=moms, config=config, drop_mult=drop_mult, seed=seed)
     if precision != 'fp32': spec['precision'] = precision      # (so that fp32 models keep the spec they were cached with)
@@ -173,7 +184,7 @@ def get_pretrained_lm(path:str|Path|None=None, # the cache folder; None: a folde
 
 # %% ../nbs/22_lm_pretrain.ipynb #c029a
 lm_run_sizes = {  # the arguments of `get_pretrained_lm` for each size of run of the lessons (see `run_mode`)
-    'quick': dict(n_train=3, n_valid=1, bs=16, bptt=35, epochs=1, config=dict(awd_lstm_small_config, emb_sz=32, n_hid=32)),
-    'default': dict(n_train=20, n_valid=4, epochs=1),     # 7% of the text, once: about a minute on 2 cores
+    'quick': dict(corpora=('wiki', 'sotu'), precision='fp32', n_train=3, n_valid=1, bs=16, bptt=35, epochs=1, config=dict(awd_lstm_small_config, emb_sz=32, n_hid=32)),
+    'default': dict(corpora=('wiki', 'sotu'), precision='fp32', n_train=20, n_valid=4, epochs=1),   # a minute on 2 cores
     'full': {},                                           # the recipe: the default arguments
 }

@@ -84,14 +84,19 @@ def test_get_pretrained_lm_trains_only_when_the_spec_changes(tmp_path, monkeypat
         calls.append(args); return lm_databunch(docs[:3], docs[3:], bs=4, bptt=10), vocab
     monkeypatch.setattr(lm_module, 'corpus_lm_data', toy_data)
     get = lambda **kw: get_pretrained_lm(tmp_path, config=CONFIG, epochs=1, progress=False, **kw)
+    monkeypatch.setattr(lm_module, 'fast_precision', lambda: 'fp32')            # a machine without fast bf16
     m1, v1, saved = get()
-    assert len(calls) == 1 and calls[0][0] == ('wiki', 'sotu') and v1.itos == vocab.itos
-    assert saved['spec']['epochs'] == 1 and saved['spec']['corpora'] == ['wiki', 'sotu'] and len(saved['log']) == 1
+    assert len(calls) == 1 and calls[0][0] == ('wiki', 'sotu', 'brown', 'moby') and v1.itos == vocab.itos
+    assert saved['spec']['epochs'] == 1 and saved['spec']['corpora'] == ['wiki', 'sotu', 'brown', 'moby'] and len(saved['log']) == 1
+    assert 'precision' not in saved['spec']                                      # fp32: the spec of the models cached before bf16
     assert m1[0].input_dp.p == pytest.approx(CONFIG['input_p'] * 0.1)          # the training drop_mult
-    m2, _, _ = get(corpora=['wiki', 'sotu'])                                     # the same spec (a list for a tuple): loaded
+    m2, _, _ = get(corpora=['wiki', 'sotu', 'brown', 'moby'], precision='fp32')   # the same spec (a list for a tuple): loaded
     assert len(calls) == 1 and torch.equal(m2[0].emb.weight, m1[0].emb.weight)
     _, _, saved = get(drop_mult=0.2)                                             # another spec: trained again, cache replaced
     assert len(calls) == 2 and load_lm_state(tmp_path)[2]['spec']['drop_mult'] == 0.2 == saved['spec']['drop_mult']
+    monkeypatch.setattr(lm_module, 'fast_precision', lambda: 'bf16')            # a machine with fast bf16: another model
+    _, _, saved = get(drop_mult=0.2)
+    assert len(calls) == 3 and saved['spec']['precision'] == 'bf16'
 
 def test_cached_lm_retrains_a_model_saved_without_spec(tmp_path):
     model, vocab = make()
