@@ -117,7 +117,7 @@ def cached_lm(path:str|Path, # the cache folder (see `save_lm`)
 # %% ../nbs/22_lm_pretrain.ipynb #c023
 lm_corpora = dict(wiki=wiki_articles, sotu=sotu_speeches, brown=brown_corpus, moby=moby_dick)   # name → a function returning (train_texts, valid_texts)
 
-def corpus_lm_data(corpora=('wiki', 'sotu'), # names in `lm_corpora`; their texts are used together
+def corpus_lm_data(corpora=tuple(lm_corpora), # names in `lm_corpora`; their texts are used together (default: all, as `get_pretrained_lm`)
                    max_vocab:int=15_000, # vocabulary cap (the decoder's cost grows with it)
                    min_freq:int=2, # keep tokens seen at least this often
                    bs:int=64, bptt:int=70, # LM batch shape
