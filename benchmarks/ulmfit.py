@@ -4,8 +4,11 @@ with gradual unfreezing, and report the held-out accuracy (the fixed 2,113 snipp
 
 Both use the same data and splits, the same small AWD-LSTM (emb 300, hidden 300, 2 layers), the same epochs and peak
 learning rates, and random initialisation (fastai: `pretrained=False`). Ours is exactly the recipe of nbs/22 and nbs/23
-(slanted triangular schedules, discriminative lrs, momentum 0.8/0.7); fastai uses its own defaults for what the API does not
-expose the same way (one-cycle schedules, its tokenizer and vocabulary rules, so its own vocabulary size). Precision: ours
+(slanted triangular schedules, discriminative lrs, momentum 0.8/0.7); both build their vocabularies by the same rules (at most 15,000
+tokens for the pretraining corpora, 30,000 for the reviews, each seen at least twice; fastai's defaults, 60,000 and three
+times, give it a much wider decoder on the four corpora: 51 instead of 28 minutes per pretraining epoch, timing
+vocabularies, not code). fastai uses
+its own defaults for what the API does not expose the same way (one-cycle schedules, its tokenizer). Precision: ours
 trains the LMs in `--precision` ('auto': bf16 autocast where `fast_precision()` says the machine runs bf16 natively, as
 lesson 22's recipe does); fastai in fp32, because its `to_bf16()` autocasts on CUDA only and changes nothing on a CPU
 (`--precision fp32` compares like with like). It takes long on a 2-core CPU (about an hour per library there, most of it
@@ -21,7 +24,8 @@ from course_lib.lm import lm_corpora, fast_precision
 
 LM_EPOCHS, FT_EPOCHS, CLAS_EPOCHS = 2, (1, 9), (1, 1, 3)
 LM_LR, FT_LRS, CLAS_LRS = 1e-2, (1e-2, 3e-3), (2e-2, 1e-2, 5e-3)
-LM_DROP, LM_VOCAB, MOMS, CLAS_FACTOR = 0.1, 15_000, (0.8, 0.7), (1, 2.6, 1)
+LM_DROP, MOMS, CLAS_FACTOR = 0.1, (0.8, 0.7), (1, 2.6, 1)
+LM_VOCAB, MOVIE_VOCAB, MIN_FREQ = 15_000, 30_000, 2   # both libraries' vocabulary rules (the decoder's cost grows with the size)
 SIZES = dict(emb_sz=300, n_hid=300, n_layers=2)
 N_DOCS, N_MOVIES = None, None                  # all the documents; `--smoke` sets a few
 PRECISION = 'fp32'                             # ours: set from `--precision`
@@ -44,12 +48,12 @@ def ours():
     from course_lib.ulmfit import fine_tune_lm, train_classifier, predict
     import course_lib.text
     cold = Path(tempfile.mkdtemp()); course_lib.text.data_path = lambda: cold    # an empty token cache: fastai tokenizes from scratch too
-    lm_data, pre_vocab = corpus_lm_data(tuple(lm_corpora), LM_VOCAB, n_train=N_DOCS, n_valid=N_DOCS)
+    lm_data, pre_vocab = corpus_lm_data(tuple(lm_corpora), LM_VOCAB, MIN_FREQ, n_train=N_DOCS, n_valid=N_DOCS)
     pre = pretrain_lm(lm_data, pre_vocab, LM_EPOCHS, LM_LR, moms=MOMS, drop_mult=LM_DROP, progress=False, precision=PRECISION)
     trn, trn_y, val, val_y = movies()
     tok = Tokenizer(cache_dir=True)
     trn_toks, val_toks = tok(trn, progress=False), tok(val, progress=False)
-    vocab = Vocab.create(trn_toks + val_toks, max_vocab=30_000, min_freq=2)
+    vocab = Vocab.create(trn_toks + val_toks, max_vocab=MOVIE_VOCAB, min_freq=MIN_FREQ)
     trn_ids, val_ids = [vocab.numericalize(t) for t in trn_toks], [vocab.numericalize(t) for t in val_toks]
     random.Random(0).shuffle(docs := trn_ids + val_ids)
     lm_data = lm_databunch(docs[len(docs)//10:], docs[:len(docs)//10], bs=64, bptt=70)
@@ -62,12 +66,15 @@ def ours():
 def fastai():
     import numpy as np, pandas as pd
     from course_lib.transfer import disc_lrs
-    from fastai.text.all import (TextDataLoaders, language_model_learner, text_classifier_learner, AWD_LSTM,
-                                 awd_lstm_lm_config, awd_lstm_clas_config, accuracy, Perplexity)
+    from fastai.text.all import (TextDataLoaders, TextBlock, DataBlock, ColReader, ColSplitter, RandomSplitter, language_model_learner,
+                                 text_classifier_learner, AWD_LSTM, awd_lstm_lm_config, awd_lstm_clas_config, accuracy, Perplexity)
+    def lm_dls(df, max_vocab, splitter, path):   # TextDataLoaders.from_df, with our vocabulary rules instead of fastai's (60,000, min_freq 3)
+        block = TextBlock.from_df('text', is_lm=True, seq_len=70, min_freq=MIN_FREQ, max_vocab=max_vocab)
+        return DataBlock(blocks=block, get_x=ColReader('text'), splitter=splitter).dataloaders(df, path=path, bs=64, seq_len=70)
     tmp = Path(tempfile.mkdtemp())
     wtrn, wval = corpora()
     wdf = pd.DataFrame({'text': wtrn + wval, 'is_valid': [False]*len(wtrn) + [True]*len(wval)})
-    dls = TextDataLoaders.from_df(wdf, path=tmp, text_col='text', valid_col='is_valid', is_lm=True, bs=64, seq_len=70)
+    dls = lm_dls(wdf, LM_VOCAB, ColSplitter('is_valid'), tmp)
     learn = language_model_learner(dls, AWD_LSTM, config={**awd_lstm_lm_config, **SIZES}, pretrained=False, drop_mult=LM_DROP,
                                    metrics=[accuracy, Perplexity()])
     learn.fit_one_cycle(LM_EPOCHS, LM_LR, moms=(*MOMS, MOMS[0]))
@@ -75,7 +82,7 @@ def fastai():
     import pickle; pickle.dump(learn.dls.vocab, open(tmp/'models'/'wiki_vocab.pkl', 'wb'))   # fastai's format; our own file
     trn, trn_y, val, val_y = movies()
     mdf = pd.DataFrame({'text': trn + val, 'label': trn_y + val_y, 'is_valid': [False]*len(trn) + [True]*len(val)})
-    dls_lm = TextDataLoaders.from_df(mdf, path=tmp, text_col='text', is_lm=True, valid_pct=0.1, bs=64, seq_len=70, seed=0)
+    dls_lm = lm_dls(mdf, MOVIE_VOCAB, RandomSplitter(0.1, seed=0), tmp)
     ft = language_model_learner(dls_lm, AWD_LSTM, config={**awd_lstm_lm_config, **SIZES}, pretrained=False, drop_mult=0.5,
                                 pretrained_fnames=['wiki', 'wiki_vocab'], metrics=[accuracy, Perplexity()])
     ft.freeze(); ft.fit_one_cycle(FT_EPOCHS[0], FT_LRS[0], moms=(*MOMS, MOMS[0]))
