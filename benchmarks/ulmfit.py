@@ -7,8 +7,8 @@ learning rates, and random initialisation (fastai: `pretrained=False`). Ours is 
 (slanted triangular schedules, discriminative lrs, momentum 0.8/0.7); both build their vocabularies by the same rules (at most 15,000
 tokens for the pretraining corpora, 30,000 for the reviews, each seen at least twice; fastai's defaults, 60,000 and three
 times, give it a much wider decoder on the four corpora: 51 instead of 28 minutes per pretraining epoch, timing
-vocabularies, not code). fastai uses
-its own defaults for what the API does not expose the same way (one-cycle schedules, its tokenizer). Precision: ours
+vocabularies, not code). fastai uses its own defaults for what the API does not expose the same way (one-cycle
+schedules, its tokenizer). Precision: ours
 trains the LMs in `--precision` ('auto': bf16 autocast where `fast_precision()` says the machine runs bf16 natively, as
 lesson 22's recipe does); fastai in fp32, because its `to_bf16()` autocasts on CUDA only and changes nothing on a CPU
 (`--precision fp32` compares like with like). It takes long on a 2-core CPU (about an hour per library there, most of it
